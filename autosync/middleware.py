@@ -1,0 +1,485 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+"""
+autosync keeps accounts and containers the same at every site (Swift
+cluster) of a placement and wires Swift's container-sync between them, so
+that objects written at any site reach all the others.
+
+When a client PUTs, POSTs or DELETEs an account or a container, autosync
+lets the request happen here first; if that succeeds it sends the same
+request, signed, to every other site of the placement at once, and
+answers the client with the local answer when every site agreed, or with
+an error listing what each site said when they did not. Container PUT and
+POST also carry the container-sync headers: every site gets the same
+``X-Container-Sync-Key`` and an ``X-Container-Sync-To`` pointing at the
+next site of the placement, so the placement ``A, B, C`` becomes the ring
+A -> B -> C -> A. Object requests and all reads pass through untouched.
+
+Put autosync right after the auth middleware, and keep Swift's
+``container_sync`` filter before auth::
+
+    [pipeline:main]
+    pipeline = catch_errors gatekeeper healthcheck proxy-logging cache
+               container_sync bulk tempurl ratelimit tempauth autosync
+               copy container-quotas account-quotas slo dlo
+               versioned_writes symlink proxy-logging proxy-server
+
+    [filter:autosync]
+    use = egg:swift-autosync#autosync
+    # This site, as a container-sync realm cluster (recommended) or as
+    # the URL of its proxy (http://proxy-a.example.com:8080).
+    autosync_my_cluster = //realm1/dc1
+    # The ordered ring of sites; must contain autosync_my_cluster.
+    # Default: this site alone (nothing fanned out).
+    autosync_placement = //realm1/dc1, //realm1/dc2
+    # Full-URL style only: the secret(s) that sign requests between
+    # sites. Realm style signs with the realm's key/key2 from
+    # container-sync-realms.conf in swift_dir.
+    # autosync_key =
+    # autosync_key2 =
+    # A verified request from another site acts as the account owner.
+    override_auth = false
+    # Forward the client's X-Auth-Token to other sites (shared Keystone).
+    forward_auth_token = false
+    conn_timeout = 0.5
+    node_timeout = 10
+    # Seconds a signed request between sites stays valid.
+    signature_window = 60
+
+A placement middleware earlier in the pipeline may choose the placement
+per request by setting ``env['swift.placement']`` (a list or a
+comma-separated string of sites) and ``env['swift.my_cluster']``.
+
+Containers synced between sites cannot use object versioning (Swift's
+container-sync does not carry versions and refuses versioned sources):
+autosync answers 400 to a request that would enable it and 409 to a change
+of a container that already has it.
+"""
+
+import os
+import secrets
+from urllib.parse import urlsplit
+
+from swift.common.constraints import valid_api_version
+from swift.common.container_sync_realms import ContainerSyncRealms
+from swift.common.http import HTTP_NOT_FOUND, is_success
+from swift.common.registry import (register_sensitive_header,
+                                   register_swift_info)
+from swift.common.request_helpers import append_log_info
+from swift.common.swob import (HTTPBadRequest, HTTPConflict,
+                               HTTPInternalServerError, HTTPUnauthorized,
+                               Request, Response, wsgi_to_str)
+from swift.common.utils import config_true_value, get_logger, split_path
+from swift.common.wsgi import make_pre_authed_request
+from swift.proxy.controllers.base import get_container_info
+
+from autosync import config
+from autosync.peers import PeerRequest, fan_out
+from autosync.pipeline import check_pipeline
+from autosync.placement import (REALM_STYLE, PlacementError, Site,
+                                check_member, next_in_ring,
+                                parse_placement, parse_site, quoted_path,
+                                sync_target)
+from autosync.replay import NonceLedger
+from autosync.signing import (AUTH_HEADER, ORIG_CLUSTER_HEADER,
+                              SignatureError, SignedFields, sign, verify)
+from autosync.verdict import (SiteAnswer, delete_outcome, failures,
+                              render)
+
+FANOUT_METHODS = frozenset(('PUT', 'POST', 'DELETE'))
+SYNC_TO = 'X-Container-Sync-To'
+SYNC_KEY = 'X-Container-Sync-Key'
+SYNC_KEY_BYTES = 32  # 256 bits
+ENABLING_VERSIONING = ('X-Versions-Location', 'X-History-Location')
+
+# Never sent to another site: hop-by-hop headers, the client's host and
+# length, and whatever autosync itself sets.
+NOT_FORWARDED = frozenset(h.lower() for h in (
+    'Connection', 'Keep-Alive', 'Proxy-Authenticate', 'Proxy-Authorization',
+    'TE', 'Trailer', 'Trailers', 'Transfer-Encoding', 'Upgrade', 'Host',
+    'Content-Length', 'Expect', ORIG_CLUSTER_HEADER, AUTH_HEADER, SYNC_TO,
+    SYNC_KEY, 'X-Container-Meta-Orig-Cluster',
+    'X-Account-Meta-Orig-Cluster'))
+TOKEN_HEADERS = frozenset(('x-auth-token', 'x-storage-token',
+                           'x-service-token'))
+
+
+def _authorize_peer(req):
+    """swift.authorize for a verified peer under override_auth."""
+    return None
+
+
+class Autosync(object):
+    """The filter. It holds configuration only: everything about one
+    request lives in a ``_Change`` made for that request."""
+
+    def __init__(self, app, cfg, logger=None, realms=None, nonces=None):
+        self.app = app
+        self.cfg = cfg
+        self.logger = logger or get_logger({}, log_route='autosync')
+        self.realms = realms
+        self.nonces = nonces or NonceLedger(2 * cfg.signature_window)
+
+    def __call__(self, env, start_response):
+        if env['REQUEST_METHOD'] not in FANOUT_METHODS:
+            return self.app(env, start_response)
+        if self.cfg.my_cluster is None:
+            return self.app(env, start_response)
+        try:
+            version, account, container, obj = split_path(
+                env['PATH_INFO'], 2, 4, True)
+        except ValueError:
+            return self.app(env, start_response)
+        if obj or not valid_api_version(version):
+            return self.app(env, start_response)
+        change = _Change(self, Request(env), account, container)
+        return change.respond()(env, start_response)
+
+    # -- helpers shared by every request; they read config only --
+
+    def peer_keys(self, origin: Site):
+        """Keys that may have signed a request from ``origin``."""
+        if origin.style != self.cfg.style:
+            return ()
+        if origin.style == REALM_STYLE:
+            return (self.realms.key(origin.realm),
+                    self.realms.key2(origin.realm))
+        return (self.cfg.key, self.cfg.key2)
+
+    def signing_key(self, my_cluster: Site):
+        if my_cluster.style == REALM_STYLE:
+            return self.realms.key(my_cluster.realm)
+        return self.cfg.key
+
+    def peer_url(self, site: Site, account: str, container) -> str:
+        if site.style == REALM_STYLE:
+            endpoint = self.realms.endpoint(site.realm, site.cluster)
+            if not endpoint:
+                raise PlacementError(
+                    'no endpoint for %s in container-sync-realms.conf'
+                    % site.name)
+            base = endpoint.rstrip('/')
+            if base.endswith('/v1'):
+                base = base[:-3]
+            return base + quoted_path(account, container)
+        return site.url + quoted_path(account, container)
+
+
+class _Change(object):
+    """One client (or peer) request to change an account or container."""
+
+    def __init__(self, filt: Autosync, req: Request, account: str,
+                 container):
+        self.filt = filt
+        self.cfg = filt.cfg
+        self.logger = filt.logger
+        self.req = req
+        self.env = req.environ
+        self.account = wsgi_to_str(account)
+        self.container = wsgi_to_str(container) if container else None
+        self.method = req.method
+
+    def respond(self) -> Response:
+        headers = self.req.headers
+        if ORIG_CLUSTER_HEADER in headers or AUTH_HEADER in headers:
+            return self.serve_peer()
+        try:
+            my_cluster, placement = self.resolve_placement()
+        except PlacementError as err:
+            return self.placement_error(err)
+        if len(placement) == 1:
+            return self.req.get_response(self.filt.app)
+        if self.container and self.method in ('PUT', 'POST'):
+            refusal = self.refuse_unsyncable()
+            if refusal:
+                return refusal
+        try:
+            plan = self.plan(my_cluster, placement)
+        except PlacementError as err:
+            return self.placement_error(err)
+        return self.apply(my_cluster, plan)
+
+    # -- placement --
+
+    def resolve_placement(self):
+        my_cluster = self.cfg.my_cluster
+        placement = self.cfg.placement
+        if 'swift.my_cluster' in self.env:
+            my_cluster = parse_site(self.env['swift.my_cluster'])
+            if my_cluster.style != self.cfg.style:
+                raise PlacementError(
+                    'swift.my_cluster %r is not of the configured style'
+                    % my_cluster.name)
+        if 'swift.placement' in self.env:
+            placement = parse_placement(self.env['swift.placement'])
+            if placement[0].style != self.cfg.style:
+                raise PlacementError(
+                    'swift.placement is not of the configured style')
+        check_member(my_cluster, placement)
+        return my_cluster, placement
+
+    def placement_error(self, err: Exception) -> Response:
+        self.logger.error('autosync: %s %s: bad placement: %s',
+                          self.method, self.req.path, err)
+        self.logger.increment('placement.invalid')
+        append_log_info(self.env, 'as:bad-placement')
+        return HTTPInternalServerError(
+            body='autosync: cannot apply this change: %s. Nothing was '
+                 'changed at any site.\n' % err,
+            content_type='text/plain', request=self.req)
+
+    # -- requests from other sites --
+
+    def serve_peer(self) -> Response:
+        """A request another site fanned out: verify it, apply it here
+        only, and never fan it out again."""
+        headers = self.req.headers
+        orig = headers.get(ORIG_CLUSTER_HEADER, '')
+        try:
+            origin = parse_site(orig)
+            nonce = verify(
+                self.filt.peer_keys(origin),
+                SignedFields(self.method, self.req.path,
+                             self.env.get('QUERY_STRING', ''), orig,
+                             headers.get(SYNC_TO, ''),
+                             headers.get(SYNC_KEY, '')),
+                headers.get(AUTH_HEADER), self.cfg.signature_window)
+        except PlacementError as err:
+            return self.refuse_peer('as:bad-origin', str(err))
+        except SignatureError as err:
+            return self.refuse_peer(err.reason, str(err))
+        if not self.filt.nonces.first_use(nonce, self.env.get('swift.cache')):
+            return self.refuse_peer('as:replay',
+                                    'this signed request was already used')
+        append_log_info(self.env, 'as:peer')
+        self.logger.increment('auth.valid')
+        del headers[AUTH_HEADER]
+        if self.cfg.override_auth:
+            self.env['swift.authorize'] = _authorize_peer
+            self.env['swift.authorize_override'] = True
+            self.env['swift_owner'] = True
+        sync_to, sync_key = headers.get(SYNC_TO), headers.get(SYNC_KEY)
+        resp = self.req.get_response(self.filt.app)
+        if sync_to is not None and sync_key is not None:
+            self.ensure_sync_headers(resp, sync_to, sync_key)
+        return resp
+
+    def refuse_peer(self, reason: str, why: str) -> Response:
+        append_log_info(self.env, reason)
+        self.logger.increment('auth.invalid')
+        self.logger.warning('autosync: refused %s %s from %r: %s',
+                            self.method, self.req.path,
+                            self.req.headers.get(ORIG_CLUSTER_HEADER), why)
+        return HTTPUnauthorized(
+            body='autosync: request from another site refused: %s.\n'
+                 % why, content_type='text/plain', request=self.req)
+
+    # -- requests from clients --
+
+    def refuse_unsyncable(self):
+        """400/409 for a container change autosync cannot sync."""
+        headers = self.req.headers
+        own_sync = [h for h in (SYNC_TO, SYNC_KEY) if h in headers]
+        if own_sync:
+            return self.refuse_client(
+                HTTPBadRequest, 'as:own-sync-headers',
+                '%s: autosync sets container-sync on containers it syncs '
+                'between sites; leave it out' % ', '.join(own_sync))
+        enabling = [h for h in ENABLING_VERSIONING if headers.get(h)]
+        if config_true_value(headers.get('X-Versions-Enabled', 'false')):
+            enabling.append('X-Versions-Enabled')
+        if enabling:
+            return self.refuse_client(
+                HTTPBadRequest, 'as:versioning',
+                '%s: object versioning cannot be used on a container '
+                'synced between sites (container-sync does not carry '
+                'versions)' % ', '.join(enabling))
+        info = get_container_info(self.env, self.filt.app,
+                                  swift_source='AS')
+        sysmeta = info.get('sysmeta') or {}
+        if is_success(info.get('status') or 0) and (
+                info.get('versions') or sysmeta.get('versions-container')):
+            return self.refuse_client(
+                HTTPConflict, 'as:versioned',
+                'this container uses object versioning, which cannot be '
+                'synced between sites; disable it first')
+        return None
+
+    def refuse_client(self, error, reason: str, why: str) -> Response:
+        append_log_info(self.env, reason)
+        self.logger.increment('request.refused')
+        return error(body='autosync: %s.\n' % why,
+                     content_type='text/plain', request=self.req)
+
+    def plan(self, my_cluster: Site, placement):
+        """Every peer request, built before anything changes anywhere
+        so that a site we cannot reach by name stops the change early."""
+        sync = {}
+        if self.container and self.method in ('PUT', 'POST'):
+            key = self.sync_key()
+            sync = {site: (sync_target(next_in_ring(placement, site),
+                                       self.account, self.container), key)
+                    for site in placement}
+            self.req.headers[SYNC_TO], self.req.headers[SYNC_KEY] = \
+                sync[my_cluster]
+        signing_key = self.filt.signing_key(my_cluster)
+        if not signing_key:
+            raise PlacementError('no key to sign requests to other sites')
+        forwarded = self.forwarded_headers(my_cluster)
+        query = self.env.get('QUERY_STRING', '')
+        requests = []
+        for site in placement:
+            if site == my_cluster:
+                continue
+            url = self.filt.peer_url(site, self.account, self.container)
+            path = urlsplit(url).path
+            if query:
+                url += '?' + query
+            headers = dict(forwarded)
+            sync_to, sync_key = sync.get(site, ('', ''))
+            if sync:
+                headers[SYNC_TO], headers[SYNC_KEY] = sync_to, sync_key
+            headers[AUTH_HEADER] = sign(signing_key, SignedFields(
+                self.method, path, query, my_cluster.name, sync_to,
+                sync_key))
+            requests.append(PeerRequest(site.name, self.method, url,
+                                        headers))
+        return sync, requests
+
+    def sync_key(self) -> str:
+        """The container's key if it has one (a POST must not rotate it
+        under a running container-sync), else a new one."""
+        info = get_container_info(self.env, self.filt.app,
+                                  swift_source='AS')
+        if is_success(info.get('status') or 0) and info.get('sync_key'):
+            return info['sync_key']
+        return secrets.token_hex(SYNC_KEY_BYTES)
+
+    def forwarded_headers(self, my_cluster: Site) -> dict:
+        headers = {}
+        for name, value in self.req.headers.items():
+            lower = name.lower()
+            if lower in NOT_FORWARDED or lower.startswith('x-backend-'):
+                continue
+            if lower in TOKEN_HEADERS and not self.cfg.forward_auth_token:
+                continue
+            headers[name] = value
+        headers[ORIG_CLUSTER_HEADER] = my_cluster.name
+        if self.method != 'DELETE':
+            level = 'Container' if self.container else 'Account'
+            headers['X-%s-Meta-Orig-Cluster' % level] = my_cluster.name
+        headers['Content-Length'] = '0'
+        return headers
+
+    def apply(self, my_cluster: Site, plan) -> Response:
+        sync, requests = plan
+        local = self.req.get_response(self.filt.app)
+        _ = local.body  # read it now: we answer only after every site did
+        if self.method == 'DELETE':
+            if not (is_success(local.status_int) or
+                    local.status_int == HTTP_NOT_FOUND):
+                return local
+        elif not is_success(local.status_int):
+            return local
+        elif sync:
+            self.ensure_sync_headers(local, *sync[my_cluster])
+        append_log_info(self.env, 'as:fanout')
+        answers = [SiteAnswer(my_cluster.name, local.status_int,
+                              _reason(local))]
+        answers += fan_out(requests, self.cfg.conn_timeout,
+                           self.cfg.node_timeout, self.logger)
+        for answer in answers[1:]:
+            self.logger.increment('peer.ok' if answer.ok else 'peer.failed')
+        if self.method == 'DELETE':
+            return self.delete_answer(local, answers)
+        failed = failures(answers)
+        if not failed:
+            self.logger.increment('fanout.ok')
+            return local
+        return self.disagreement(
+            503, '%s %s was applied at %s but failed at %s; the sites now '
+            'differ. Repeat the request when they are all reachable.' % (
+                self.method, self.req.path,
+                ', '.join(a.site for a in answers if a.ok),
+                ', '.join(a.site for a in failed)), answers)
+
+    def delete_answer(self, local: Response, answers) -> Response:
+        status, culprits = delete_outcome(answers)
+        if not culprits:
+            self.logger.increment('fanout.ok')
+            if status == local.status_int:
+                return local
+            return Response(status=status, request=self.req)
+        if status == 409:
+            why = 'not deleted at %s: not empty or in conflict' % (
+                ', '.join(a.site for a in culprits))
+        else:
+            why = 'could not be deleted at %s' % (
+                ', '.join(a.site for a in culprits))
+        return self.disagreement(status, 'DELETE %s: %s.' % (
+            self.req.path, why), answers)
+
+    def disagreement(self, status: int, message: str,
+                     answers) -> Response:
+        self.logger.increment('fanout.failed')
+        self.logger.warning('autosync: %s %s', message, '; '.join(
+            '%s: %s' % (a.site, a.describe()) for a in answers))
+        append_log_info(self.env, 'as:sites-differ')
+        body, content_type = render('autosync: ' + message, answers,
+                                    self.req.headers.get('Accept', ''))
+        return Response(status=status, body=body,
+                        content_type=content_type, request=self.req)
+
+    def ensure_sync_headers(self, resp: Response, sync_to: str,
+                            sync_key: str) -> None:
+        """The proxy drops sync headers from requests by non-owners
+        (e.g. a user with an account ACL); set them as autosync so the
+        ring is never silently left open."""
+        if not is_success(resp.status_int) or self.env.get('swift_owner'):
+            return
+        sub = make_pre_authed_request(
+            self.env, 'POST', self.req.path_info,
+            headers={SYNC_TO: sync_to, SYNC_KEY: sync_key},
+            swift_source='AS')
+        sub_resp = sub.get_response(self.filt.app)
+        if not is_success(sub_resp.status_int):
+            self.logger.error('autosync: could not set container-sync on '
+                              '%s: %s', self.req.path, sub_resp.status)
+
+
+def _reason(resp: Response) -> str:
+    return resp.status.split(' ', 1)[1] if ' ' in resp.status else ''
+
+
+def filter_factory(global_conf, **local_conf):
+    conf = global_conf.copy()
+    conf.update(local_conf)
+    logger = get_logger(conf, log_route='autosync')
+    realms = _load_realms(conf, logger)
+    cfg = config.parse(conf, realms)
+    check_pipeline(conf, 'autosync', logger)
+    if not cfg.enabled:
+        logger.warning('autosync: autosync_my_cluster is not set; every '
+                       'request passes through unchanged')
+    elif len(cfg.placement) > 1 and not (
+            cfg.override_auth or cfg.forward_auth_token):
+        logger.warning('autosync: neither override_auth nor '
+                       'forward_auth_token is set; other sites will '
+                       'refuse changes unless their auth accepts them')
+    register_sensitive_header(AUTH_HEADER.lower())
+    register_swift_info(
+        'autosync',
+        my_cluster=cfg.my_cluster.name if cfg.my_cluster else None,
+        placement=[site.name for site in cfg.placement],
+        style=cfg.style, override_auth=cfg.override_auth)
+
+    def autosync_filter(app):
+        return Autosync(app, cfg, logger=logger, realms=realms)
+    return autosync_filter
+
+
+def _load_realms(conf: dict, logger) -> ContainerSyncRealms:
+    path = os.path.join(conf.get('swift_dir', '/etc/swift'),
+                        'container-sync-realms.conf')
+    return ContainerSyncRealms(path, logger)

@@ -1,0 +1,216 @@
+"""Small stand-ins for Swift's test doubles (its test tree is not shipped).
+
+* ``FakeSwift``: an in-memory account/container store behind the WSGI
+  interface, enough of a proxy for autosync: it authorizes through
+  ``env['swift.authorize']``, drops owner-only headers for non-owners as
+  the proxy does, answers HEAD with stored metadata (so
+  ``get_container_info`` works), refuses to delete a non-empty container.
+* ``FakeLogger``: records log lines and statsd counters.
+* ``PeerSite``: a real HTTP server on 127.0.0.1 running autosync in front
+  of a FakeSwift: another site, reached over loopback.
+"""
+
+import collections
+import os
+import tempfile
+import threading
+
+import eventlet
+import eventlet.wsgi
+from swift.common.swob import Request, Response
+from swift.common.utils import split_path
+
+from autosync import config
+from autosync.middleware import Autosync
+
+OWNER_HEADERS = ('x-container-sync-to', 'x-container-sync-key',
+                 'x-container-read', 'x-container-write')
+
+
+class FakeLogger(object):
+    """Collects what autosync logs and counts."""
+
+    def __init__(self):
+        self.lines = collections.defaultdict(list)
+        self.counters = collections.Counter()
+
+    def _log(self, level, msg, *args):
+        self.lines[level].append(msg % args if args else msg)
+
+    def debug(self, msg, *args, **kwargs):
+        self._log('debug', msg, *args)
+
+    def info(self, msg, *args, **kwargs):
+        self._log('info', msg, *args)
+
+    def warning(self, msg, *args, **kwargs):
+        self._log('warning', msg, *args)
+
+    def error(self, msg, *args, **kwargs):
+        self._log('error', msg, *args)
+
+    def exception(self, msg, *args, **kwargs):
+        self._log('error', msg, *args)
+
+    def increment(self, metric, sample_rate=1):
+        self.counters[metric] += 1
+
+    def all_lines(self):
+        return [line for lines in self.lines.values() for line in lines]
+
+
+class FakeSwift(object):
+    """A proxy-shaped WSGI app over an in-memory account/container store.
+
+    ``calls`` lists (method, path, headers, environ-copy) for every call.
+    ``objects`` maps a container path to its object count, to make
+    DELETE answer 409. ``forced`` maps (method, path) to a status to
+    answer instead of doing the work.
+    """
+
+    def __init__(self):
+        self.store = {}
+        self.objects = collections.Counter()
+        self.forced = {}
+        self.calls = []
+        self.lock = threading.Lock()
+
+    def __call__(self, env, start_response):
+        req = Request(env)
+        with self.lock:
+            self.calls.append((req.method, req.path,
+                               dict(req.headers), dict(env)))
+        resp = self.handle(req)
+        return resp(env, start_response)
+
+    def handle(self, req):
+        if (req.method, req.path) in self.forced:
+            return Response(status=self.forced[(req.method, req.path)],
+                            body=b'forced by test')
+        authorize = req.environ.get('swift.authorize')
+        if authorize and not req.environ.get('swift.authorize_override'):
+            denial = authorize(req)
+            if denial:
+                return denial
+        if not req.environ.get('swift_owner'):
+            for header in OWNER_HEADERS:
+                req.headers.pop(header, None)
+        version, account, container = split_path(req.path, 2, 3, True)
+        path = req.path
+        handler = getattr(self, 'do_' + req.method, None)
+        if handler is None:
+            return Response(status=405)
+        return handler(req, path, container)
+
+    def do_HEAD(self, req, path, container):
+        if path not in self.store:
+            return Response(status=404)
+        headers = dict(self.store[path])
+        headers['X-Container-Object-Count'] = str(self.objects[path])
+        return Response(status=204, headers=headers)
+
+    do_GET = do_HEAD
+
+    def do_PUT(self, req, path, container):
+        existed = path in self.store
+        metadata = self.store.setdefault(path, {})
+        metadata.update(self._metadata(req))
+        return Response(status=202 if existed else 201)
+
+    def do_POST(self, req, path, container):
+        if path not in self.store:
+            return Response(status=404)
+        self.store[path].update(self._metadata(req))
+        return Response(status=204)
+
+    def do_DELETE(self, req, path, container):
+        if path not in self.store:
+            return Response(status=404)
+        if self.objects[path]:
+            return Response(status=409, body=b'There was a conflict')
+        del self.store[path]
+        return Response(status=204)
+
+    @staticmethod
+    def _metadata(req):
+        return {k: v for k, v in req.headers.items()
+                if k.lower().startswith(('x-container-', 'x-account-',
+                                         'x-versions-', 'x-history-'))}
+
+    def calls_for(self, method, path=None):
+        return [c for c in self.calls if c[0] == method and
+                (path is None or c[1] == path)]
+
+
+def owner_authorize(req):
+    """swift.authorize that makes the caller the owner, as tempauth does
+    for an account admin."""
+    req.environ['swift_owner'] = True
+    return None
+
+
+def denied_authorize(req):
+    return Response(status=403, body=b'denied')
+
+
+def make_filter(app, logger=None, realms=None, **conf):
+    """Build the filter through config parsing, as filter_factory does."""
+    cfg = config.parse(conf, realms)
+    return Autosync(app, cfg, logger=logger or FakeLogger(), realms=realms)
+
+
+class PeerSite(object):
+    """Another site: autosync + FakeSwift behind a loopback HTTP server.
+
+    Start with ``start()`` (binds 127.0.0.1 on a free port, so ``url`` is
+    known before the filter config is), then ``serve(**conf)``.
+    """
+
+    def __init__(self):
+        self.swift = FakeSwift()
+        self.logger = FakeLogger()
+        self.sock = eventlet.listen(('127.0.0.1', 0))
+        self.port = self.sock.getsockname()[1]
+        self.url = 'http://127.0.0.1:%d' % self.port
+        self.app = None
+        self.delay = 0
+        self.thread = None
+        self.received = []
+
+    def serve(self, realms=None, **conf):
+        self.app = make_filter(self.swift, logger=self.logger,
+                               realms=realms, **conf)
+        self.thread = eventlet.spawn(
+            eventlet.wsgi.server, self.sock, self._wsgi,
+            log=open(os.devnull, 'w'), log_output=False)
+        return self
+
+    def _wsgi(self, env, start_response):
+        self.received.append({k[5:].replace('_', '-').lower(): v
+                              for k, v in env.items()
+                              if k.startswith('HTTP_')})
+        if self.delay:
+            eventlet.sleep(self.delay)
+        # What tempauth does for a request without a token.
+        env.setdefault('swift.authorize', denied_authorize)
+        return self.app(env, start_response)
+
+    def stop(self):
+        if self.thread is not None:
+            self.thread.kill()
+        self.sock.close()
+
+
+def write_realms_conf(sites, key='realmkey', key2=None, realm='r1'):
+    """A swift_dir with container-sync-realms.conf naming each
+    (cluster, url) pair; returns the swift_dir path."""
+    swift_dir = tempfile.mkdtemp(prefix='autosync-test-')
+    lines = ['[%s]' % realm, 'key = %s' % key]
+    if key2:
+        lines.append('key2 = %s' % key2)
+    for cluster, url in sites:
+        lines.append('cluster_%s = %s/v1/' % (cluster, url))
+    with open(os.path.join(swift_dir, 'container-sync-realms.conf'),
+              'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    return swift_dir
