@@ -1,0 +1,226 @@
+"""``autosync-pair``: two Swift clusters with autosync on one machine.
+
+    autosync-pair up [--port-a N] [--port-b N] [--style realm|url]
+                     [--no-autosync] [--sync-interval SECONDS]
+    autosync-pair status
+    autosync-pair env a|b [--user ACCOUNT:USER]
+    autosync-pair sync a|b          one container-sync pass now
+    autosync-pair down [--cluster a|b] [--wipe]
+
+Every command takes ``--data-dir`` (default: $AUTOSYNC_PAIR_DIR, else a
+directory on /dev/shm, else ~/.local/state/autosync-pair).
+"""
+
+import argparse
+import shlex
+import sys
+import time
+from typing import List, Optional
+
+from autosync.pair import control, render
+from autosync.pair.layout import (
+    CLUSTERS, DEFAULT_PORTS, DEFAULT_SYNC_INTERVAL, REALM, STYLES, USERS,
+    Layout, default_data_dir)
+
+DEFAULT_USER = 'test:tester'
+
+
+def user_key(user: str) -> str:
+    for account, name, key, _ in USERS:
+        if '%s:%s' % (account, name) == user:
+            return key
+    raise control.PairError('unknown user %r; the pair has: %s' % (
+        user, ', '.join('%s:%s' % (a, n) for a, n, _, _ in USERS)))
+
+
+def auth_url(settings, cluster: str) -> str:
+    return render.proxy_url(settings, cluster) + '/auth/v1.0'
+
+
+def data_dir_option(layout: Layout) -> str:
+    if layout.data_dir == default_data_dir():
+        return ''
+    return ' --data-dir %s' % shlex.quote(layout.data_dir)
+
+
+def saved_settings(layout: Layout):
+    settings = layout.load_settings()
+    if settings is None:
+        raise control.PairError('no pair in %s; run "autosync-pair up%s" '
+                                'first' % (layout.data_dir,
+                                           data_dir_option(layout)))
+    return settings
+
+
+def describe_users() -> List[str]:
+    lines = []
+    for account, name, key, groups in USERS:
+        role = ('reseller admin' if '.reseller_admin' in groups
+                else 'admin of AUTH_%s' % account if '.admin' in groups
+                else 'non-admin user of AUTH_%s' % account)
+        lines.append('    %s:%s  key %s  (%s)' % (account, name, key, role))
+    return lines
+
+
+def print_tour(layout: Layout, settings, elapsed: Optional[float]) -> None:
+    option = data_dir_option(layout)
+    if elapsed is None:
+        print('The pair was already up (data in %s).' % layout.data_dir)
+    else:
+        print('The pair is up in %.1f s (data in %s).'
+              % (elapsed, layout.data_dir))
+    for cluster in CLUSTERS:
+        print('  cluster %s: proxy %s  auth %s' % (
+            cluster.upper(), render.proxy_url(settings, cluster),
+            auth_url(settings, cluster)))
+    if not settings.autosync:
+        print('  autosync: not in the pipeline (--no-autosync)')
+    elif settings.style == 'realm':
+        print('  autosync: realm style, //%s/a <-> //%s/b'
+              % (REALM, REALM))
+    else:
+        print('  autosync: full-URL style')
+    print('  container-sync every %g s' % settings.sync_interval)
+    print('  users (on both clusters):')
+    print('\n'.join(describe_users()))
+    if settings.autosync and settings.style == 'url':
+        print('\nFull-URL style: objects sync only into containers that '
+              'allow anonymous reads\n(swift post -r .r:* CONTAINER), and '
+              'the gatekeepers keep inbound X-Timestamp.')
+    print('\nTry it:')
+    print('  eval "$(autosync-pair%s env a)"; echo hello > hello.txt; '
+          'swift post demo; swift upload demo hello.txt' % option)
+    print('  eval "$(autosync-pair%s env b)"; swift stat demo   '
+          '# on B too, with Sync To/Key' % option)
+    print('  sleep %d; swift list demo   # hello.txt came by container-sync'
+          % (2 * settings.sync_interval + 1))
+
+
+def cmd_up(args) -> int:
+    layout = Layout(args.data_dir)
+    ports = {c: getattr(args, 'port_' + c) for c in CLUSTERS
+             if getattr(args, 'port_' + c) is not None}
+    settings = control.merge_settings(
+        layout.load_settings(), ports, style=args.style,
+        autosync=args.autosync, sync_interval=args.sync_interval)
+    started_at = time.monotonic()
+    try:
+        started = control.up(layout, settings)
+    except ValueError as e:
+        raise control.PairError(str(e)) from e
+    elapsed = time.monotonic() - started_at if started else None
+    print_tour(layout, settings, elapsed)
+    return 0
+
+
+def cmd_down(args) -> int:
+    layout = Layout(args.data_dir)
+    clusters = [args.cluster] if args.cluster else CLUSTERS
+    if args.wipe and args.cluster:
+        raise control.PairError('--wipe removes the whole pair; it cannot '
+                                'go with --cluster')
+    stopped = control.down(layout, clusters, wipe=args.wipe)
+    print('stopped %d processes%s' % (
+        len(stopped), '; removed %s' % layout.data_dir if args.wipe else ''))
+    return 0
+
+
+def cmd_status(args) -> int:
+    layout = Layout(args.data_dir)
+    settings = saved_settings(layout)
+    all_good = True
+    print('data dir %s' % layout.data_dir)
+    for entry in control.status(layout, settings):
+        if entry.pid is None:
+            state = 'stopped'
+        elif entry.healthy is False:
+            state = 'running, not answering'
+        else:
+            state = 'running'
+        all_good = all_good and state == 'running'
+        print('  %s %-18s %-8s %s' % (entry.cluster.upper(), entry.name,
+                                      entry.pid or '-', state))
+    return 0 if all_good else 1
+
+
+def cmd_env(args) -> int:
+    settings = saved_settings(Layout(args.data_dir))
+    print('export ST_AUTH=%s' % shlex.quote(auth_url(settings,
+                                                     args.cluster)))
+    print('export ST_USER=%s' % shlex.quote(args.user))
+    print('export ST_KEY=%s' % shlex.quote(user_key(args.user)))
+    return 0
+
+
+def cmd_sync(args) -> int:
+    layout = Layout(args.data_dir)
+    saved_settings(layout)
+    control.sync_once(layout, args.cluster)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument('--data-dir', default=default_data_dir(),
+                        help='where the pair lives (default: %(default)s)')
+    parser = argparse.ArgumentParser(
+        prog='autosync-pair',
+        description='Two Swift clusters with autosync on 127.0.0.1.')
+    commands = parser.add_subparsers(dest='command', required=True)
+
+    up = commands.add_parser('up', parents=[common],
+                             help='build and start the pair')
+    for cluster in CLUSTERS:
+        up.add_argument('--port-' + cluster, type=int, metavar='PORT',
+                        help='first of the 5 ports of cluster %s (proxy, '
+                        'account, container, object, memcached; default '
+                        '%d)' % (cluster.upper(), DEFAULT_PORTS[cluster]))
+    up.add_argument('--style', choices=STYLES,
+                    help='autosync sites as container-sync realm names '
+                    '(default) or full proxy URLs')
+    up.add_argument('--no-autosync', dest='autosync', action='store_false',
+                    default=None, help='the same pair without autosync')
+    up.add_argument('--autosync', dest='autosync', action='store_true',
+                    help='put autosync back after --no-autosync')
+    up.add_argument('--sync-interval', type=float, metavar='SECONDS',
+                    help='container-sync interval (default %g)'
+                    % DEFAULT_SYNC_INTERVAL)
+    up.set_defaults(func=cmd_up)
+
+    down = commands.add_parser('down', parents=[common],
+                               help='stop what up started')
+    down.add_argument('--cluster', choices=CLUSTERS,
+                      help='stop only this cluster')
+    down.add_argument('--wipe', action='store_true',
+                      help='also remove the data directory')
+    down.set_defaults(func=cmd_down)
+
+    status = commands.add_parser('status', parents=[common],
+                                 help='each process and its health')
+    status.set_defaults(func=cmd_status)
+
+    env = commands.add_parser('env', parents=[common],
+                              help='ST_AUTH/ST_USER/ST_KEY for swift')
+    env.add_argument('cluster', choices=CLUSTERS)
+    env.add_argument('--user', default=DEFAULT_USER,
+                     help='ACCOUNT:USER (default %(default)s)')
+    env.set_defaults(func=cmd_env)
+
+    sync = commands.add_parser('sync', parents=[common],
+                               help='one container-sync pass now')
+    sync.add_argument('cluster', choices=CLUSTERS)
+    sync.set_defaults(func=cmd_sync)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except control.PairError as e:
+        print('autosync-pair: %s' % e, file=sys.stderr)
+        return 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

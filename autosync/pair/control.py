@@ -1,0 +1,220 @@
+"""Bring the pair up, take it down, report on it: the Python API.
+
+``autosync-pair`` (``cli``) and the integration tests' fixture both go
+through these functions. Every process is started and stopped through
+its PID file (``process``); nothing is ever stopped by name.
+"""
+
+import dataclasses
+import os
+import shutil
+import subprocess
+from typing import Dict, Iterable, List, Optional, Tuple
+
+from autosync.pair import health, process, render, rings, services
+from autosync.pair.layout import CLUSTERS, Layout, Settings
+
+START_TIMEOUT = 90.0
+SYNC_ONCE_TIMEOUT = 120.0
+LOG_TAIL_LINES = 15
+
+
+class PairError(Exception):
+    """A problem for the operator; the message says what to do."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ProcessStatus:
+    cluster: str
+    name: str
+    pid: Optional[int]
+    healthy: Optional[bool]  # None: not a server, or not running
+
+
+def merge_settings(saved: Optional[Settings], ports: Dict[str, int],
+                   **choices) -> Settings:
+    """Saved settings (or new ones) with what the caller chose on top."""
+    choices = {k: v for k, v in choices.items() if v is not None}
+    if saved is None:
+        return Settings.new(ports=ports, **choices)
+    return dataclasses.replace(saved, ports=dict(saved.ports, **ports),
+                               **choices)
+
+
+def running_processes(layout: Layout, clusters: Iterable[str] = CLUSTERS
+                      ) -> Dict[Tuple[str, str], int]:
+    """(cluster, process name) -> PID, for every process still running."""
+    found = {}
+    for cluster in clusters:
+        for service in services.SERVICES:
+            started = process.running(layout.pid_file(cluster, service.name))
+            if started:
+                found[cluster, service.name] = started.pid
+    return found
+
+
+def log_tail(path: str, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        with open(path, errors='replace') as f:
+            return ''.join(f.readlines()[-lines:])
+    except OSError:
+        return ''
+
+
+def check_autosync_loads() -> None:
+    """Fail early, with the reason, when the autosync filter cannot load."""
+    from importlib.metadata import entry_points
+
+    try:
+        found = [ep for ep in entry_points(group='paste.filter_factory')
+                 if ep.name == 'autosync']
+        if not found:
+            raise LookupError('no paste.filter_factory entry point '
+                              '"autosync" (is swift-autosync installed?)')
+        found[0].load()
+    except Exception as e:
+        raise PairError('the autosync filter cannot be loaded (%s: %s); '
+                        'use --no-autosync for a pair without it'
+                        % (type(e).__name__, e)) from e
+
+
+def check_ports(settings: Settings, wanted: List[Tuple[str, str]]) -> None:
+    for cluster, port_key in wanted:
+        port = settings.port(cluster, port_key)
+        if health.port_in_use(port):
+            raise PairError(
+                'port %d (cluster %s, %s) is already in use on 127.0.0.1; '
+                'choose other ports with --port-%s (each cluster uses 5 '
+                'consecutive ports)' % (port, cluster, port_key, cluster))
+
+
+def prepare(layout: Layout, settings: Settings) -> None:
+    """Directories, settings, configuration files and rings."""
+    for directory in layout.directories():
+        os.makedirs(directory, exist_ok=True)
+    layout.save_settings(settings)
+    render.write(layout, settings)
+    for cluster in CLUSTERS:
+        rings.build_rings(layout, settings, cluster)
+
+
+def start_service(layout: Layout, settings: Settings, cluster: str,
+                  service: services.Service) -> None:
+    process.start(services.argv(layout, settings, cluster, service),
+                  layout.pid_file(cluster, service.name),
+                  layout.log(cluster, service.name))
+
+
+def wait_for_servers(layout: Layout, settings: Settings,
+                     servers: List[Tuple[str, services.Service]]) -> None:
+    """Wait until every server answers; fail fast if one dies."""
+    waiting = list(servers)
+
+    def all_answer():
+        for cluster, service in list(waiting):
+            pid_file = layout.pid_file(cluster, service.name)
+            if not process.running(pid_file):
+                raise PairError(
+                    'cluster %s: %s exited at start; the end of %s:\n%s'
+                    % (cluster, service.name, layout.log(cluster,
+                                                         service.name),
+                       log_tail(layout.log(cluster, service.name))))
+            if health.answers(settings.port(cluster, service.port),
+                              service.port):
+                waiting.remove((cluster, service))
+        return not waiting
+
+    if not health.wait_until(all_answer, START_TIMEOUT):
+        cluster, service = waiting[0]
+        raise PairError('cluster %s: %s did not answer within %ds; the end '
+                        'of %s:\n%s' % (
+                            cluster, service.name, START_TIMEOUT,
+                            layout.log(cluster, service.name),
+                            log_tail(layout.log(cluster, service.name))))
+
+
+def up(layout: Layout, settings: Settings) -> List[str]:
+    """Start whatever of the pair is not running; return what started.
+
+    Harmless when everything already runs. On failure, the processes
+    this call started are stopped again and PairError says why.
+    """
+    settings.check()
+    running = running_processes(layout)
+    saved = layout.load_settings()
+    if running and saved and not saved.same_clusters(settings):
+        raise PairError('the pair in %s runs with other settings; run '
+                        '"autosync-pair down" first' % layout.data_dir)
+    missing = [(c, s) for c in CLUSTERS for s in services.SERVICES
+               if (c, s.name) not in running]
+    if not missing:
+        return []
+    if settings.autosync:
+        check_autosync_loads()
+    services.memcached_binary()
+    check_ports(settings, [(c, s.port) for c, s in missing if s.is_server])
+    prepare(layout, settings)
+    started = []
+    try:
+        servers = [(c, s) for c, s in missing if s.is_server]
+        for cluster, service in servers:
+            start_service(layout, settings, cluster, service)
+            started.append((cluster, service))
+        wait_for_servers(layout, settings, servers)
+        for cluster, service in missing:
+            if not service.is_server:
+                start_service(layout, settings, cluster, service)
+                started.append((cluster, service))
+        for cluster in CLUSTERS:
+            health.create_accounts(settings.port(cluster, 'proxy'))
+    except BaseException:
+        process.stop([layout.pid_file(c, s.name) for c, s in started])
+        raise
+    return ['%s %s' % (c, s.name) for c, s in started]
+
+
+def down(layout: Layout, clusters: Iterable[str] = CLUSTERS,
+         wipe: bool = False) -> List[str]:
+    """Stop the processes of ``clusters``; return the PID files stopped."""
+    pid_files = [layout.pid_file(c, s.name)
+                 for c in clusters for s in services.SERVICES]
+    stopped = process.stop(pid_files)
+    if wipe:
+        if os.path.exists(layout.settings_file):
+            shutil.rmtree(layout.data_dir)
+        elif os.path.exists(layout.data_dir):
+            raise PairError('%s has no %s: not wiping a directory the pair '
+                            'did not make' % (layout.data_dir,
+                                              os.path.basename(
+                                                  layout.settings_file)))
+    return stopped
+
+
+def status(layout: Layout, settings: Settings) -> List[ProcessStatus]:
+    found = []
+    for cluster in CLUSTERS:
+        for service in services.SERVICES:
+            started = process.running(layout.pid_file(cluster, service.name))
+            healthy = None
+            if started and service.is_server:
+                healthy = health.answers(
+                    settings.port(cluster, service.port), service.port)
+            found.append(ProcessStatus(cluster, service.name,
+                                       started.pid if started else None,
+                                       healthy))
+    return found
+
+
+def sync_once(layout: Layout, cluster: str,
+              timeout: float = SYNC_ONCE_TIMEOUT) -> None:
+    """Run one container-sync pass over every container of ``cluster``."""
+    log_file = layout.log(cluster, 'container-sync-once')
+    with open(log_file, 'ab') as log:
+        result = subprocess.run(
+            services.sync_once_argv(layout, cluster),
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True, timeout=timeout)
+    if result.returncode:
+        raise PairError('cluster %s: container-sync once exited %d; the end '
+                        'of %s:\n%s' % (cluster, result.returncode, log_file,
+                                        log_tail(log_file)))

@@ -1,0 +1,184 @@
+"""Settings of a pair and where its files live.
+
+Everything of one pair lives under one data directory::
+
+    DATA/pair.json              settings and generated secrets
+    DATA/a/etc/                 cluster A's swift_dir: swift.conf, rings,
+                                every server's conf, realms conf
+    DATA/a/node/d1/             its one device
+    DATA/a/log/NAME.log         one log per process
+    DATA/a/run/NAME.pid         one PID file per process
+    DATA/a/cache/               recon cache
+    DATA/b/...                  the same for cluster B
+
+The default data directory is on tmpfs (/dev/shm) when the machine has
+it: Swift keeps object metadata in xattrs, and ext4 holds only about
+3.5 KiB of them per inode, less than Swift's own metadata limits.
+"""
+
+import dataclasses
+import getpass
+import json
+import os
+import secrets
+from typing import Dict, Optional
+
+CLUSTERS = ('a', 'b')
+REALM = 'autosync'
+STYLES = ('realm', 'url')
+DEFAULT_PORTS = {'a': 8180, 'b': 8280}
+DEFAULT_SYNC_INTERVAL = 5.0
+DATA_DIR_ENV = 'AUTOSYNC_PAIR_DIR'
+SETTINGS_FILE = 'pair.json'
+
+# Offsets from a cluster's base port; SAIO uses 8080, 6200-6240,
+# 6010-6042 and 11211, which the default bases stay clear of.
+PORT_OFFSETS = {
+    'proxy': 0,
+    'account': 1,
+    'container': 2,
+    'object': 3,
+    'memcached': 4,
+}
+
+# tempauth users: (account, user, key, groups)
+USERS = (
+    ('test', 'tester', 'testing', '.admin'),
+    ('test', 'tester2', 'testing2', '.admin'),
+    ('test', 'tester3', 'testing3', ''),
+    ('test2', 'tester2', 'testing2', '.admin'),
+    ('admin', 'admin', 'admin', '.admin .reseller_admin'),
+)
+
+
+def default_data_dir() -> str:
+    """$AUTOSYNC_PAIR_DIR, else a per-user directory on tmpfs if any."""
+    from_env = os.environ.get(DATA_DIR_ENV)
+    if from_env:
+        return os.path.abspath(from_env)
+    user = getpass.getuser()
+    if os.path.isdir('/dev/shm') and os.access('/dev/shm', os.W_OK):
+        return '/dev/shm/autosync-pair-%s' % user
+    state = os.environ.get('XDG_STATE_HOME') or os.path.expanduser(
+        '~/.local/state')
+    return os.path.join(state, 'autosync-pair')
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """What ``up`` was asked for, plus secrets generated once."""
+
+    ports: Dict[str, int]
+    style: str = 'realm'
+    autosync: bool = True
+    sync_interval: float = DEFAULT_SYNC_INTERVAL
+    realm_key: str = ''
+    autosync_key: str = ''
+    hash_suffixes: Dict[str, str] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def new(cls, **choices) -> 'Settings':
+        ports = dict(DEFAULT_PORTS)
+        ports.update(choices.pop('ports', None) or {})
+        return cls(
+            ports=ports,
+            realm_key=secrets.token_hex(32),
+            autosync_key=secrets.token_hex(32),
+            hash_suffixes={c: secrets.token_hex(16) for c in CLUSTERS},
+            **choices)
+
+    def port(self, cluster: str, service: str) -> int:
+        return self.ports[cluster] + PORT_OFFSETS[service]
+
+    def all_ports(self) -> Dict[int, str]:
+        """Every port of the pair -> a label naming its owner."""
+        return {self.port(c, s): '%s %s' % (c, s)
+                for c in CLUSTERS for s in PORT_OFFSETS}
+
+    def check(self) -> None:
+        """Raise ValueError naming the option when settings conflict."""
+        if self.style not in STYLES:
+            raise ValueError('style %r: must be one of %s'
+                             % (self.style, ', '.join(STYLES)))
+        for cluster in CLUSTERS:
+            base = self.ports[cluster]
+            if not 1024 <= base <= 65535 - len(PORT_OFFSETS):
+                raise ValueError('--port-%s %r: must be between 1024 and %d'
+                                 % (cluster, base,
+                                    65535 - len(PORT_OFFSETS)))
+        if len(self.all_ports()) != len(CLUSTERS) * len(PORT_OFFSETS):
+            raise ValueError(
+                '--port-a %d and --port-b %d: each cluster uses %d '
+                'consecutive ports, and they overlap'
+                % (self.ports['a'], self.ports['b'], len(PORT_OFFSETS)))
+        if self.sync_interval <= 0:
+            raise ValueError('--sync-interval %r: must be positive'
+                             % self.sync_interval)
+
+    def same_clusters(self, other: 'Settings') -> bool:
+        """True when both would render the same configuration."""
+        return dataclasses.asdict(self) == dataclasses.asdict(other)
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """Paths of one pair's files under its data directory."""
+
+    data_dir: str
+
+    @property
+    def settings_file(self) -> str:
+        return os.path.join(self.data_dir, SETTINGS_FILE)
+
+    def cluster_dir(self, cluster: str) -> str:
+        return os.path.join(self.data_dir, cluster)
+
+    def swift_dir(self, cluster: str) -> str:
+        return os.path.join(self.cluster_dir(cluster), 'etc')
+
+    def conf(self, cluster: str, name: str) -> str:
+        return os.path.join(self.swift_dir(cluster), name)
+
+    def devices(self, cluster: str) -> str:
+        return os.path.join(self.cluster_dir(cluster), 'node')
+
+    def log_dir(self, cluster: str) -> str:
+        return os.path.join(self.cluster_dir(cluster), 'log')
+
+    def log(self, cluster: str, process: str) -> str:
+        return os.path.join(self.log_dir(cluster), process + '.log')
+
+    def run_dir(self, cluster: str) -> str:
+        return os.path.join(self.cluster_dir(cluster), 'run')
+
+    def pid_file(self, cluster: str, process: str) -> str:
+        return os.path.join(self.run_dir(cluster), process + '.pid')
+
+    def cache_dir(self, cluster: str) -> str:
+        return os.path.join(self.cluster_dir(cluster), 'cache')
+
+    def directories(self):
+        for cluster in CLUSTERS:
+            yield self.swift_dir(cluster)
+            yield os.path.join(self.devices(cluster), 'd1')
+            yield self.log_dir(cluster)
+            yield self.run_dir(cluster)
+            yield self.cache_dir(cluster)
+
+    def load_settings(self) -> Optional[Settings]:
+        """The saved settings, or None when no pair was set up here."""
+        try:
+            with open(self.settings_file) as f:
+                saved = json.load(f)
+        except FileNotFoundError:
+            return None
+        return Settings(**saved)
+
+    def save_settings(self, settings: Settings) -> None:
+        os.makedirs(self.data_dir, exist_ok=True)
+        temporary = self.settings_file + '.tmp'
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, 'w') as f:
+            json.dump(dataclasses.asdict(settings), f, indent=2,
+                      sort_keys=True)
+        os.replace(temporary, self.settings_file)

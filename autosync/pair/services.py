@@ -1,0 +1,86 @@
+"""The processes of one cluster and their command lines.
+
+Every Swift process runs through :mod:`autosync.pair.launcher` (its own
+swift_dir) with ``-v``, so that its log goes to its log file: there is
+no syslog (/dev/log) to rely on.
+"""
+
+import dataclasses
+import getpass
+import shutil
+import sys
+from typing import List, Optional
+
+from autosync.pair.layout import Layout, Settings
+
+
+@dataclasses.dataclass(frozen=True)
+class Service:
+    """One process of a cluster."""
+
+    name: str
+    entry_point: Optional[str]  # module:function; None for memcached
+    conf: Optional[str]  # configuration file name in swift_dir
+    port: Optional[str]  # key of PORT_OFFSETS it listens on, if any
+
+    @property
+    def is_server(self) -> bool:
+        return self.port is not None
+
+
+MEMCACHED = Service('memcached', None, None, 'memcached')
+SERVERS = (
+    MEMCACHED,
+    Service('account-server', 'swift.account.server:main',
+            'account-server.conf', 'account'),
+    Service('container-server', 'swift.container.server:main',
+            'container-server.conf', 'container'),
+    Service('object-server', 'swift.obj.server:main',
+            'object-server.conf', 'object'),
+    Service('proxy-server', 'swift.proxy.server:main',
+            'proxy-server.conf', 'proxy'),
+)
+CONTAINER_SYNC = Service('container-sync', 'swift.container.sync:main',
+                         'container-server.conf', None)
+DAEMONS = (
+    CONTAINER_SYNC,
+    Service('container-updater', 'swift.container.updater:main',
+            'container-server.conf', None),
+    Service('object-updater', 'swift.obj.updater:main',
+            'object-server.conf', None),
+)
+SERVICES = SERVERS + DAEMONS
+
+
+def memcached_binary() -> str:
+    found = shutil.which('memcached') or shutil.which(
+        'memcached', path='/usr/bin:/usr/sbin:/usr/local/bin')
+    if not found:
+        raise RuntimeError(
+            'memcached not found: install it (Debian/Ubuntu: '
+            'apt-get install memcached)')
+    return found
+
+
+def swift_argv(layout: Layout, cluster: str, entry_point: str, conf: str,
+               *extra: str) -> List[str]:
+    return [sys.executable, '-m', 'autosync.pair.launcher',
+            layout.swift_dir(cluster), entry_point,
+            layout.conf(cluster, conf), '-v'] + list(extra)
+
+
+def argv(layout: Layout, settings: Settings, cluster: str,
+         service: Service) -> List[str]:
+    """The command line that runs ``service`` of ``cluster``."""
+    if service is MEMCACHED:
+        # -u: memcached refuses to run as root without it; -U 0: no UDP.
+        return [memcached_binary(), '-l', '127.0.0.1',
+                '-p', str(settings.port(cluster, 'memcached')),
+                '-U', '0', '-m', '64', '-u', getpass.getuser()]
+    return swift_argv(layout, cluster, service.entry_point, service.conf)
+
+
+def sync_once_argv(layout: Layout, cluster: str) -> List[str]:
+    """One container-sync pass over every container of ``cluster``."""
+    return swift_argv(layout, cluster, CONTAINER_SYNC.entry_point,
+                      CONTAINER_SYNC.conf, 'once')
