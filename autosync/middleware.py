@@ -79,7 +79,8 @@ from autosync.peers import PeerRequest, fan_out
 from autosync.pipeline import check_pipeline
 from autosync.placement import (REALM_STYLE, PlacementError, Site,
                                 check_member, next_in_ring,
-                                parse_placement, parse_site, quoted_path,
+                                parse_placement, parse_site, quoted_names,
+                                quoted_path,
                                 sync_target)
 from autosync.replay import NonceLedger
 from autosync.signing import (AUTH_HEADER, ORIG_CLUSTER_HEADER,
@@ -159,10 +160,9 @@ class Autosync(object):
                 raise PlacementError(
                     'no endpoint for %s in container-sync-realms.conf'
                     % site.name)
-            base = endpoint.rstrip('/')
-            if base.endswith('/v1'):
-                base = base[:-3]
-            return base + quoted_path(account, container)
+            # As container-sync does: the endpoint already ends in /v1/.
+            return endpoint.rstrip('/') + '/' + quoted_names(account,
+                                                             container)
         return site.url + quoted_path(account, container)
 
 

@@ -138,13 +138,18 @@ def next_in_ring(placement: Sequence[Site], site: Site) -> Site:
     return placement[(index + 1) % len(placement)]
 
 
-def quoted_path(account: str, container: Optional[str] = None) -> str:
-    """``/v1/<account>[/<container>]``, quoted as swob quotes paths, so
-    what we sign is what the receiving proxy sees in ``req.path``."""
-    path = '/v1/' + quote(account)
+def quoted_names(account: str, container: Optional[str] = None) -> str:
+    """``<account>[/<container>]``, quoted as swob quotes paths, so what we
+    sign is what the receiving proxy sees in ``req.path``."""
+    names = quote(account)
     if container is not None:
-        path += '/' + quote(container)
-    return path
+        names += '/' + quote(container)
+    return names
+
+
+def quoted_path(account: str, container: Optional[str] = None) -> str:
+    """``/v1/<account>[/<container>]``, quoted."""
+    return '/v1/' + quoted_names(account, container)
 
 
 def sync_target(target: Site, account: str, container: str) -> str:

@@ -1,0 +1,26 @@
+# The two commands of README.md, and what they need on a fresh machine.
+VENV ?= .venv
+PYTHON ?= python3
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: pair pair-down test system-deps
+
+pair: system-deps $(VENV)/.installed
+	$(VENV)/bin/autosync-pair up
+
+pair-down: $(VENV)/.installed
+	$(VENV)/bin/autosync-pair down
+
+test: system-deps $(VENV)/.installed
+	. $(VENV)/bin/activate && python -m pytest
+
+# memcached is the only thing Swift needs from the distribution here.
+system-deps:
+	@command -v memcached >/dev/null || { \
+	  $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q memcached; }
+
+$(VENV)/.installed: setup.py setup.cfg
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
