@@ -80,8 +80,7 @@ from autosync.pipeline import check_pipeline
 from autosync.placement import (REALM_STYLE, PlacementError, Site,
                                 check_member, next_in_ring,
                                 parse_placement, parse_site, quoted_names,
-                                quoted_path,
-                                sync_target)
+                                quoted_path, sync_target)
 from autosync.replay import NonceLedger
 from autosync.signing import (AUTH_HEADER, ORIG_CLUSTER_HEADER,
                               SignatureError, SignedFields, sign, verify)
