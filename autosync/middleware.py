@@ -441,6 +441,9 @@ class _Change(object):
             self.env, 'POST', self.req.path_info,
             headers={SYNC_TO: sync_to, SYNC_KEY: sync_key},
             swift_source='AS')
+        # Pre-authed is not owner: without this the proxy drops the very
+        # headers this request is for (swift_owner_headers).
+        sub.environ['swift_owner'] = True
         sub_resp = sub.get_response(self.filt.app)
         if not is_success(sub_resp.status_int):
             self.logger.error('autosync: could not set container-sync on '
