@@ -2,6 +2,98 @@
 sockets for eventlet, as Swift's proxy does at start, so the fan-out's
 green threads really run in parallel."""
 
+import os
+import shutil
+
 import eventlet
 
 eventlet.monkey_patch(socket=True, select=True, thread=False, time=False)
+
+import pytest  # noqa: E402
+from swift.common.container_sync_realms import \
+    ContainerSyncRealms  # noqa: E402
+from swift.common.swob import Request  # noqa: E402
+
+from helpers import (FakeLogger, FakeSwift, PeerSite,  # noqa: E402
+                     owner_authorize, write_realms_conf)
+
+KEY = 'unit-test-key'
+ACCOUNT = '/v1/AUTH_test'
+
+
+def client_request(path, method='PUT', headers=None,
+                   authorize=owner_authorize, environ=None):
+    """A request as it reaches autosync after auth let the client in."""
+    env = {'REQUEST_METHOD': method}
+    if authorize is not None:
+        env['swift.authorize'] = authorize
+    env.update(environ or {})
+    return Request.blank(path, environ=env, headers=headers)
+
+
+class Sites(object):
+    """Starts PeerSites that share one placement (site 0 first) and
+    stops them all at teardown. Site 0 plays "here": tests call its
+    filter directly, the others are reached over loopback."""
+
+    def __init__(self):
+        self.started = []
+        self.swift_dirs = []
+
+    def url_style(self, count, **conf):
+        sites = self._new(count)
+        placement = ', '.join(site.url for site in sites)
+        for site in sites:
+            site.serve(autosync_my_cluster=site.url,
+                       autosync_placement=placement, autosync_key=KEY,
+                       override_auth='true', **conf)
+        return sites
+
+    def realm_style(self, count, **conf):
+        sites = self._new(count)
+        names = ['c%d' % i for i in range(count)]
+        swift_dir = write_realms_conf(
+            [(name, site.url) for name, site in zip(names, sites)])
+        self.swift_dirs.append(swift_dir)
+        placement = ', '.join('//r1/%s' % name for name in names)
+        for name, site in zip(names, sites):
+            realms = ContainerSyncRealms(
+                os.path.join(swift_dir, 'container-sync-realms.conf'),
+                FakeLogger())
+            site.serve(realms=realms, autosync_my_cluster='//r1/' + name,
+                       autosync_placement=placement, swift_dir=swift_dir,
+                       override_auth='true', **conf)
+        return sites
+
+    def _new(self, count):
+        sites = [PeerSite() for _ in range(count)]
+        self.started.extend(sites)
+        for site in sites:
+            site.swift.store[ACCOUNT] = {}
+        return sites
+
+    def stop(self):
+        for site in self.started:
+            site.stop()
+        for swift_dir in self.swift_dirs:
+            shutil.rmtree(swift_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def sites():
+    started = Sites()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def swift():
+    """A local FakeSwift in which the test account exists."""
+    app = FakeSwift()
+    app.store[ACCOUNT] = {}
+    return app
+
+
+@pytest.fixture
+def logger():
+    return FakeLogger()
