@@ -213,7 +213,7 @@ def sync_once(layout: Layout, cluster: str,
         result = subprocess.run(
             services.sync_once_argv(layout, cluster),
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, timeout=timeout)
+            start_new_session=True, timeout=timeout, cwd='/')
     if result.returncode:
         raise PairError('cluster %s: container-sync once exited %d; the end '
                         'of %s:\n%s' % (cluster, result.returncode, log_file,

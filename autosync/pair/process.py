@@ -56,11 +56,16 @@ def running(path: str) -> Optional[Started]:
 
 
 def start(argv: List[str], pid_file: str, log_file: str) -> Started:
-    """Start ``argv`` in its own session, output appended to log_file."""
+    """Start ``argv`` in its own session, output appended to log_file.
+
+    The working directory is / so that a daemon holds no directory and
+    imports come from the installed packages, not from wherever the
+    command was run.
+    """
     with open(log_file, 'ab') as log, open(os.devnull, 'rb') as devnull:
         child = subprocess.Popen(
             argv, stdin=devnull, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, close_fds=True)
+            start_new_session=True, close_fds=True, cwd='/')
     started = Started(child.pid, start_time(child.pid) or '')
     temporary = pid_file + '.tmp'
     with open(temporary, 'w') as f:
