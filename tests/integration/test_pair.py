@@ -58,11 +58,10 @@ def test_forced_sync_pass_moves_an_object_from_a_to_b(pair):
         assert body == b'hello'
     finally:
         for conn in (a, b):
-            for name in ('hello.txt',):
-                try:
-                    conn.delete_object(container, name)
-                except client.ClientException:
-                    pass
+            try:
+                conn.delete_object(container, 'hello.txt')
+            except client.ClientException:
+                pass
         a.delete_container(container)
 
 
@@ -94,3 +93,26 @@ def test_down_leaves_no_process_behind(pair_factory):
     spare.down()
     assert not any(process.start_time(pid) for pid in pids)
     assert not os.path.exists(spare.data_dir)
+
+
+def test_url_style_pair_syncs_into_a_publicly_readable_container(url_pair):
+    container = 'smoke-url-%s' % uuid.uuid4().hex
+    a, b = url_pair.a.connection(), url_pair.b.connection()
+    # Full-URL sync HEADs the remote object with only the sync key,
+    # which tempauth refuses unless the container allows anonymous reads.
+    a.put_container(container, headers={'X-Container-Read': '.r:*'})
+    try:
+        headers = b.head_container(container)
+        assert headers['x-container-sync-to'].startswith(
+            url_pair.a.proxy_url)
+        a.put_object(container, 'hello.txt', b'hello')
+        url_pair.a.sync_once()
+        _, body = b.get_object(container, 'hello.txt')
+        assert body == b'hello'
+    finally:
+        for conn in (a, b):
+            try:
+                conn.delete_object(container, 'hello.txt')
+            except client.ClientException:
+                pass
+        a.delete_container(container)
