@@ -4,6 +4,7 @@ green threads really run in parallel."""
 
 import os
 import shutil
+import socket
 
 import eventlet
 
@@ -40,9 +41,11 @@ class Sites(object):
         self.started = []
         self.swift_dirs = []
 
-    def url_style(self, count, **conf):
+    def url_style(self, count, also=(), **conf):
+        """``also``: more site URLs at the end of the placement, with
+        no PeerSite behind them."""
         sites = self._new(count)
-        placement = ', '.join(site.url for site in sites)
+        placement = ', '.join([site.url for site in sites] + list(also))
         for site in sites:
             site.serve(autosync_my_cluster=site.url,
                        autosync_placement=placement, autosync_key=KEY,
@@ -97,3 +100,13 @@ def swift():
 @pytest.fixture
 def logger():
     return FakeLogger()
+
+
+@pytest.fixture
+def dead_url():
+    """A loopback URL where nothing listens: connection refused."""
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return 'http://127.0.0.1:%d' % port

@@ -1,0 +1,252 @@
+"""Rules 5 and 7: what each peer is sent, in parallel, and what the
+client hears when the sites do not agree."""
+
+import json
+import time
+from urllib.parse import quote
+
+import pytest
+import webob
+from conftest import ACCOUNT, client_request
+
+from helpers import owner_authorize
+
+CONTAINER = ACCOUNT + '/c'
+CLIENT_HEADERS = {
+    'X-Container-Meta-Colour': 'blue', 'X-Auth-Token': 'AUTH_tk',
+    'X-Storage-Token': 'AUTH_tk', 'Host': 'client.example.com',
+    'Connection': 'x-client-hop', 'Keep-Alive': 'timeout=5', 'TE': 'gzip',
+    'Upgrade': 'h2c', 'Proxy-Authorization': 'Basic eA==',
+    'Trailer': 'X-T', 'X-Backend-Storage-Policy-Index': '7'}
+NEVER_FORWARDED = ('keep-alive', 'te', 'upgrade', 'proxy-authorization',
+                   'trailer', 'x-backend-storage-policy-index')
+
+
+def put_container(here, headers=None, path=CONTAINER):
+    return client_request(path, headers=headers).get_response(here.app)
+
+
+# -- what a peer is sent --
+
+def test_peer_gets_same_method_path_and_query(sites):
+    here, peer = sites.url_style(2)
+    put_container(here)
+    client_request(CONTAINER + '?format=json', 'POST').get_response(
+        here.app)
+    method, path, headers, env = peer.swift.calls[-1]
+    assert (method, path, env['QUERY_STRING']) == (
+        'POST', CONTAINER, 'format=json')
+
+
+def test_peer_gets_client_metadata(sites):
+    here, peer = sites.url_style(2)
+    put_container(here, CLIENT_HEADERS)
+    assert peer.received[0]['x-container-meta-colour'] == 'blue'
+    assert peer.swift.store[CONTAINER]['X-Container-Meta-Colour'] == 'blue'
+
+
+def test_peer_never_gets_hop_by_hop_or_backend_headers(sites):
+    here, peer = sites.url_style(2)
+    put_container(here, CLIENT_HEADERS)
+    received = peer.received[0]
+    assert [h for h in NEVER_FORWARDED if h in received] == []
+    assert received.get('connection') != 'x-client-hop'
+
+
+def test_peer_gets_its_own_host_not_the_clients(sites):
+    here, peer = sites.url_style(2)
+    put_container(here, CLIENT_HEADERS)
+    assert peer.received[0]['host'] == peer.url[len('http://'):]
+
+
+def test_auth_tokens_are_not_forwarded_by_default(sites):
+    here, peer = sites.url_style(2)
+    put_container(here, CLIENT_HEADERS)
+    assert 'x-auth-token' not in peer.received[0]
+    assert 'x-storage-token' not in peer.received[0]
+
+
+def test_auth_token_is_forwarded_with_forward_auth_token(sites):
+    here, peer = sites.url_style(2, forward_auth_token='true')
+    put_container(here, CLIENT_HEADERS)
+    assert peer.received[0]['x-auth-token'] == 'AUTH_tk'
+
+
+def test_container_peer_request_names_the_origin(sites):
+    here, peer = sites.url_style(2)
+    put_container(here)
+    received = peer.received[0]
+    assert received['x-orig-cluster'] == here.url
+    assert received['x-container-meta-orig-cluster'] == here.url
+    assert peer.swift.store[CONTAINER][
+        'X-Container-Meta-Orig-Cluster'] == here.url
+
+
+def test_peer_request_is_signed(sites):
+    here, peer = sites.url_style(2)
+    put_container(here)
+    assert len(peer.received[0]['x-autosync-auth'].split()) == 3
+    assert peer.logger.counters['auth.valid'] == 1
+
+
+def test_signature_is_not_stored_at_the_peer(sites):
+    here, peer = sites.url_style(2)
+    put_container(here)
+    method, path, headers, env = peer.swift.calls[-1]
+    assert 'X-Autosync-Auth' not in headers
+
+
+@pytest.mark.parametrize('method', ['PUT', 'POST'])
+def test_account_change_is_fanned_out_naming_the_origin(sites, method):
+    here, peer = sites.url_style(2)
+    resp = client_request(ACCOUNT, method, headers={
+        'X-Account-Meta-Team': 'ops'}).get_response(here.app)
+    assert resp.is_success
+    stored = peer.swift.store[ACCOUNT]
+    assert stored['X-Account-Meta-Team'] == 'ops'
+    assert stored['X-Account-Meta-Orig-Cluster'] == here.url
+    assert 'x-container-sync-to' not in peer.received[0]
+
+
+def test_account_delete_is_fanned_out(sites):
+    here, peer = sites.url_style(2)
+    resp = client_request(ACCOUNT, 'DELETE').get_response(here.app)
+    assert resp.status_int == 204
+    assert ACCOUNT not in peer.swift.store
+    assert 'x-account-meta-orig-cluster' not in peer.received[0]
+
+
+def test_non_ascii_container_reaches_every_site(sites):
+    here, peer = sites.url_style(2)
+    path = ACCOUNT + '/' + quote('ünïcødé ☃ 100%')
+    resp = put_container(here, path=path)
+    assert resp.status_int == 201
+    assert path in peer.swift.store
+    assert peer.swift.store[path]['X-Container-Sync-To'] == here.url + path
+    delete = client_request(path, 'DELETE').get_response(here.app)
+    assert delete.status_int == 204
+    assert path not in peer.swift.store
+
+
+def test_webob_client_sees_the_local_answer(sites):
+    here, peer = sites.url_style(2)
+    resp = webob.Request.blank(
+        CONTAINER, method='PUT',
+        environ={'swift.authorize': owner_authorize}).get_response(here.app)
+    assert resp.status_int == 201
+    assert CONTAINER in peer.swift.store
+
+
+def test_success_is_counted_and_logged(sites):
+    here, peer = sites.url_style(2)
+    req = client_request(CONTAINER)
+    req.get_response(here.app)
+    assert here.logger.counters['fanout.ok'] == 1
+    assert here.logger.counters['peer.ok'] == 1
+    assert 'as:fanout' in req.environ['swift.log_info']
+
+
+# -- in parallel --
+
+def test_peers_are_asked_in_parallel(sites):
+    here, *peers = sites.url_style(5)
+    for peer in peers:
+        peer.delay = 0.3
+    started = time.monotonic()
+    resp = put_container(here)
+    elapsed = time.monotonic() - started
+    assert resp.status_int == 201
+    assert all(CONTAINER in peer.swift.store for peer in peers)
+    # In series it would take 4 * 0.3 = 1.2 s.
+    assert elapsed < 0.8
+
+
+# -- sites that do not answer --
+
+def test_dead_peer_makes_a_503_naming_it(sites, dead_url):
+    here, peer = sites.url_style(2, also=[dead_url])
+    resp = put_container(here)
+    assert resp.status_int == 503
+    text = resp.body.decode()
+    assert '%s: connection refused' % dead_url in text
+    assert '%s: 201' % here.url in text
+    assert '%s: 201' % peer.url in text
+    assert here.logger.counters['peer.errors'] == 1
+    assert here.logger.counters['fanout.failed'] == 1
+    assert any(dead_url in line for line in here.logger.lines['warning'])
+
+
+def test_slow_peer_times_out_within_node_timeout(sites):
+    here, peer = sites.url_style(2, node_timeout='0.2')
+    peer.delay = 1.5
+    started = time.monotonic()
+    resp = put_container(here)
+    elapsed = time.monotonic() - started
+    assert resp.status_int == 503
+    assert '%s: no answer within 0.2s' % peer.url in resp.body.decode()
+    assert elapsed < 1.0
+    assert here.logger.counters['peer.timeout'] == 1
+
+
+def test_failure_body_is_json_when_accepted(sites, dead_url):
+    here, peer = sites.url_style(2, also=[dead_url])
+    resp = put_container(here, {'Accept': 'application/json'})
+    assert resp.status_int == 503
+    assert resp.content_type == 'application/json'
+    answer = json.loads(resp.body)
+    assert [(s['site'], s['status']) for s in answer['sites']] == [
+        (here.url, 201), (peer.url, 201), (dead_url, None)]
+    assert dead_url in answer['message']
+
+
+def test_failure_body_is_json_for_a_webob_client(sites, dead_url):
+    here, = sites.url_style(1, also=[dead_url])
+    resp = webob.Request.blank(
+        CONTAINER, method='PUT', accept='application/json',
+        environ={'swift.authorize': owner_authorize}).get_response(here.app)
+    assert resp.json['sites'][1]['detail'] == 'connection refused'
+
+
+def test_peer_refusal_makes_a_503_with_its_answer(sites):
+    here, peer = sites.url_style(2)
+    peer.swift.forced[('PUT', CONTAINER)] = 507
+    resp = put_container(here)
+    assert resp.status_int == 503
+    assert '%s: 507' % peer.url in resp.body.decode()
+    assert here.logger.counters['peer.failed'] == 1
+
+
+# -- DELETE verdicts end to end --
+
+def test_delete_everywhere_is_204(sites):
+    trio = sites.url_style(3)
+    put_container(trio[0])
+    resp = client_request(CONTAINER, 'DELETE').get_response(trio[0].app)
+    assert resp.status_int == 204
+    assert all(CONTAINER not in site.swift.store for site in trio)
+
+
+def test_delete_of_a_container_nowhere_is_404(sites):
+    here, peer = sites.url_style(2)
+    resp = client_request(CONTAINER, 'DELETE').get_response(here.app)
+    assert resp.status_int == 404
+    assert len(peer.received) == 1
+
+
+def test_delete_of_a_container_full_at_a_peer_is_409_naming_it(sites):
+    here, full, empty = sites.url_style(3)
+    put_container(here)
+    full.swift.objects[CONTAINER] = 3
+    resp = client_request(CONTAINER, 'DELETE').get_response(here.app)
+    assert resp.status_int == 409
+    first_line = resp.body.decode().splitlines()[0]
+    assert full.url in first_line
+    assert empty.url not in first_line
+    assert CONTAINER in full.swift.store
+
+
+def test_delete_with_a_dead_peer_is_503_naming_it(sites, dead_url):
+    here, = sites.url_style(1, also=[dead_url])
+    resp = client_request(CONTAINER, 'DELETE').get_response(here.app)
+    assert resp.status_int == 503
+    assert dead_url in resp.body.decode().splitlines()[0]
