@@ -18,6 +18,16 @@ def swift_cli() -> str:
     return shutil.which('swift', path=bin_dir) or shutil.which('swift')
 
 
+def remove_everywhere(a, b, container: str, name: str) -> None:
+    """Delete the object at both sites, then the container (at A)."""
+    for conn in (a, b):
+        try:
+            conn.delete_object(container, name)
+        except client.ClientException:
+            pass
+    a.delete_container(container)
+
+
 def test_both_proxies_answer_healthcheck(pair):
     for cluster in pair.clusters:
         status, _, body = health.request(cluster.port, 'GET', '/healthcheck')
@@ -57,12 +67,7 @@ def test_forced_sync_pass_moves_an_object_from_a_to_b(pair):
         _, body = b.get_object(container, 'hello.txt')
         assert body == b'hello'
     finally:
-        for conn in (a, b):
-            try:
-                conn.delete_object(container, 'hello.txt')
-            except client.ClientException:
-                pass
-        a.delete_container(container)
+        remove_everywhere(a, b, container, 'hello.txt')
 
 
 def test_a_stopped_cluster_starts_again(pair):
@@ -110,9 +115,4 @@ def test_url_style_pair_syncs_into_a_publicly_readable_container(url_pair):
         _, body = b.get_object(container, 'hello.txt')
         assert body == b'hello'
     finally:
-        for conn in (a, b):
-            try:
-                conn.delete_object(container, 'hello.txt')
-            except client.ClientException:
-                pass
-        a.delete_container(container)
+        remove_everywhere(a, b, container, 'hello.txt')
