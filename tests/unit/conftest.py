@@ -44,15 +44,17 @@ class Sites(object):
     def url_style(self, count, also=(), **conf):
         """``also``: more site URLs at the end of the placement, with
         no PeerSite behind them."""
+        conf.setdefault('override_auth', 'true')
         sites = self._new(count)
         placement = ', '.join([site.url for site in sites] + list(also))
         for site in sites:
             site.serve(autosync_my_cluster=site.url,
                        autosync_placement=placement, autosync_key=KEY,
-                       override_auth='true', **conf)
+                       **conf)
         return sites
 
     def realm_style(self, count, **conf):
+        conf.setdefault('override_auth', 'true')
         sites = self._new(count)
         names = ['c%d' % i for i in range(count)]
         swift_dir = write_realms_conf(
@@ -65,7 +67,7 @@ class Sites(object):
                 FakeLogger())
             site.serve(realms=realms, autosync_my_cluster='//r1/' + name,
                        autosync_placement=placement, swift_dir=swift_dir,
-                       override_auth='true', **conf)
+                       **conf)
         return sites
 
     def _new(self, count):

@@ -1,0 +1,216 @@
+"""Rule 6: requests from other sites are served only when their
+signature verifies, and then here only."""
+
+import collections
+import time
+
+import pytest
+from conftest import ACCOUNT, KEY, client_request
+from swift.common.swob import Request
+
+from autosync.signing import SignedFields, sign
+from helpers import FakeSwift, denied_authorize, make_filter
+
+A = 'http://a.example.com:8080'
+B = 'http://b.example.com:8080'
+CONTAINER = ACCOUNT + '/c'
+SYNC = ('%s%s' % (A, CONTAINER), 'the-ring-key')
+
+
+class SharedMemcache(object):
+    """The memcache every proxy of a cluster shares."""
+
+    def __init__(self):
+        self.values = collections.Counter()
+
+    def incr(self, key, delta=1, time=0):
+        self.values[key] += delta
+        return self.values[key]
+
+
+def site_b(swift, **conf):
+    """The filter at B, where A's requests arrive."""
+    conf.setdefault('override_auth', 'true')
+    conf.setdefault('autosync_key', KEY)
+    return make_filter(swift, autosync_my_cluster=B,
+                       autosync_placement='%s, %s' % (A, B), **conf)
+
+
+def arriving(headers, method='PUT', path=CONTAINER, environ=None):
+    """A request reaching a site with no token: auth would deny it."""
+    env = {'REQUEST_METHOD': method, 'swift.authorize': denied_authorize}
+    env.update(environ or {})
+    return Request.blank(path, environ=env, headers=headers)
+
+
+def from_a(method='PUT', path=CONTAINER, key=KEY, now=None, auth=None,
+           orig=A, sync=SYNC, environ=None):
+    """A request as A sends it to B; ``auth`` replaces the signature."""
+    headers = {'X-Orig-Cluster': orig}
+    if sync:
+        headers['X-Container-Sync-To'], headers['X-Container-Sync-Key'] = \
+            sync
+    if auth is None:
+        auth = sign(key, SignedFields(method, path, '', orig,
+                                      *(sync or ('', ''))), now=now)
+    if auth:
+        headers['X-Autosync-Auth'] = auth
+    return arriving(headers, method, path, environ)
+
+
+def assert_refused(filt, swift, req):
+    resp = req.get_response(filt)
+    assert resp.status_int == 401
+    assert b'request from another site refused' in resp.body
+    assert swift.calls == []
+    assert 'swift_owner' not in req.environ
+    assert 'swift.authorize_override' not in req.environ
+    assert filt.logger.counters['auth.invalid'] == 1
+    return resp
+
+
+# -- refused --
+
+@pytest.mark.parametrize('conf', [
+    {}, {'override_auth': 'false'}, {'forward_auth_token': 'true'},
+    {'override_auth': 'false', 'forward_auth_token': 'true'}])
+def test_unsigned_orig_cluster_is_refused_in_every_configuration(
+        swift, conf):
+    filt = site_b(swift, **conf)
+    req = from_a(auth='')
+    assert_refused(filt, swift, req)
+    assert 'as:malformed' in req.environ['swift.log_info']
+
+
+def test_garbage_signature_is_refused(swift):
+    filt = site_b(swift)
+    assert b'X-Autosync-Auth must be' in assert_refused(
+        filt, swift, from_a(auth='garbage')).body
+
+
+def test_signature_with_a_wrong_key_is_refused(swift):
+    filt = site_b(swift)
+    req = from_a(key='guessed')
+    assert_refused(filt, swift, req)
+    assert 'as:bad-sig' in req.environ['swift.log_info']
+
+
+def test_signature_for_another_path_is_refused(swift):
+    filt = site_b(swift)
+    req = from_a()
+    req.environ['PATH_INFO'] = ACCOUNT + '/other'
+    assert_refused(filt, swift, req)
+
+
+def test_changed_sync_target_is_refused(swift):
+    filt = site_b(swift)
+    req = from_a()
+    req.headers['X-Container-Sync-To'] = 'http://evil.example.com/v1/x/y'
+    assert_refused(filt, swift, req)
+
+
+def test_expired_signature_is_refused(swift):
+    filt = site_b(swift)
+    req = from_a(now=time.time() - 3600)
+    assert b'window' in assert_refused(filt, swift, req).body
+    assert 'as:expired' in req.environ['swift.log_info']
+
+
+def test_replayed_request_is_refused(swift):
+    filt = site_b(swift)
+    first = from_a()
+    again = arriving(dict(first.headers))
+    assert first.get_response(filt).status_int == 201
+    calls_before = len(swift.calls)
+    resp = again.get_response(filt)
+    assert resp.status_int == 401
+    assert b'already used' in resp.body
+    assert len(swift.calls) == calls_before
+
+
+def test_replay_to_another_proxy_of_the_cluster_is_refused(swift):
+    memcache = SharedMemcache()
+    auth = sign(KEY, SignedFields('PUT', CONTAINER, '', A, *SYNC))
+    proxy1, proxy2 = site_b(swift), site_b(FakeSwift())
+    assert from_a(auth=auth, environ={'swift.cache': memcache}) \
+        .get_response(proxy1).status_int == 201
+    resp = from_a(auth=auth, environ={'swift.cache': memcache}) \
+        .get_response(proxy2)
+    assert resp.status_int == 401
+
+
+def test_replay_of_a_request_seen_on_the_wire_is_refused(sites):
+    here, peer = sites.url_style(2)
+    client_request(CONTAINER).get_response(here.app)
+    captured = peer.received[0]
+    resp = arriving(captured).get_response(peer.app)
+    assert resp.status_int == 401
+    assert peer.logger.counters['auth.invalid'] == 1
+
+
+def test_signature_without_orig_cluster_is_refused(swift):
+    filt = site_b(swift)
+    req = from_a()
+    del req.headers['X-Orig-Cluster']
+    assert_refused(filt, swift, req)
+
+
+def test_origin_of_another_style_is_refused(swift):
+    filt = site_b(swift)
+    assert_refused(filt, swift, from_a(orig='//r1/a'))
+
+
+# -- served --
+
+def test_verified_request_is_applied_here(swift):
+    filt = site_b(swift)
+    resp = from_a().get_response(filt)
+    assert resp.status_int == 201
+    assert swift.store[CONTAINER]['X-Container-Sync-To'] == SYNC[0]
+    assert filt.logger.counters['auth.valid'] == 1
+
+
+def test_verified_request_is_never_fanned_out_again(sites):
+    a, b, c = sites.url_style(3)
+    req = arriving({'X-Orig-Cluster': a.url, 'X-Autosync-Auth': sign(
+        KEY, SignedFields('PUT', CONTAINER, '', a.url))})
+    assert req.get_response(b.app).status_int == 201
+    assert a.received == [] and c.received == []
+    assert 'as:peer' in req.environ['swift.log_info']
+
+
+def test_override_auth_acts_as_owner(swift):
+    filt = site_b(swift)
+    req = from_a()
+    req.get_response(filt)
+    assert req.environ['swift_owner'] is True
+    method, path, headers, env = swift.calls[0]
+    assert headers['X-Container-Sync-Key'] == SYNC[1]
+
+
+def test_without_override_auth_normal_auth_decides(swift):
+    filt = site_b(swift, override_auth='false')
+    req = from_a()
+    resp = req.get_response(filt)
+    assert resp.status_int == 403
+    assert 'swift_owner' not in req.environ
+    assert CONTAINER not in swift.store
+
+
+def test_peer_refusing_without_override_auth_fails_the_change(sites):
+    here, peer = sites.url_style(2, override_auth='false')
+    resp = client_request(CONTAINER).get_response(here.app)
+    assert resp.status_int == 503
+    assert '%s: 403' % peer.url in resp.body.decode()
+
+
+def test_signature_with_key2_is_accepted(swift):
+    filt = site_b(swift, autosync_key='new', autosync_key2=KEY)
+    assert from_a(key=KEY).get_response(filt).status_int == 201
+
+
+def test_realm_key_signs_realm_style_requests(sites):
+    a, b = sites.realm_style(2)
+    resp = client_request(CONTAINER).get_response(a.app)
+    assert resp.status_int == 201
+    assert b.logger.counters['auth.valid'] == 1
