@@ -35,6 +35,8 @@ class FakeLogger(object):
         self.counters = collections.Counter()
 
     def _log(self, level, msg, *args):
+        if len(args) == 1 and isinstance(args[0], dict):
+            args = args[0]  # as logging does: '%(name)s' % {'name': ...}
         self.lines[level].append(msg % args if args else msg)
 
     def debug(self, msg, *args, **kwargs):
