@@ -13,8 +13,10 @@ eventlet.monkey_patch(socket=True, select=True, thread=False, time=False)
 import pytest  # noqa: E402
 from swift.common.container_sync_realms import \
     ContainerSyncRealms  # noqa: E402
+from swift.common import registry  # noqa: E402
 from swift.common.swob import Request  # noqa: E402
 
+from autosync import middleware  # noqa: E402
 from helpers import (FakeLogger, FakeSwift, PeerSite,  # noqa: E402
                      owner_authorize, write_realms_conf)
 
@@ -112,3 +114,21 @@ def dead_url():
     port = sock.getsockname()[1]
     sock.close()
     return 'http://127.0.0.1:%d' % port
+
+
+@pytest.fixture
+def clean_registry(monkeypatch):
+    """/info and the sensitive headers are process-wide: start empty,
+    and leave them as they were."""
+    monkeypatch.setattr(registry, '_swift_info', {})
+    monkeypatch.setattr(registry, '_swift_admin_info', {})
+    monkeypatch.setattr(registry, '_sensitive_headers', set())
+
+
+@pytest.fixture
+def startup_logger(monkeypatch):
+    """The logger filter_factory makes, as a FakeLogger."""
+    logger = FakeLogger()
+    monkeypatch.setattr(middleware, 'get_logger',
+                        lambda conf, log_route=None: logger)
+    return logger

@@ -7,10 +7,9 @@ import json
 import pytest
 from swift.common import registry
 
-from autosync import middleware
 from autosync.config import ConfigError
 from autosync.middleware import Autosync, filter_factory
-from helpers import FakeLogger, FakeSwift
+from helpers import FakeSwift
 
 A = 'http://a.example.com:8080'
 B = 'http://b.example.com:8080'
@@ -19,19 +18,7 @@ PAIR = {'autosync_my_cluster': A, 'autosync_placement': '%s,%s/' % (A, B),
         'override_auth': 'true'}
 
 
-@pytest.fixture(autouse=True)
-def clean_registry(monkeypatch):
-    monkeypatch.setattr(registry, '_swift_info', {})
-    monkeypatch.setattr(registry, '_swift_admin_info', {})
-    monkeypatch.setattr(registry, '_sensitive_headers', set())
-
-
-@pytest.fixture
-def startup_logger(monkeypatch):
-    logger = FakeLogger()
-    monkeypatch.setattr(middleware, 'get_logger',
-                        lambda conf, log_route=None: logger)
-    return logger
+pytestmark = pytest.mark.usefixtures('clean_registry')
 
 
 def load(tmp_path, **local_conf):
