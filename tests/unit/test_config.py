@@ -98,21 +98,12 @@ def test_malformed_my_cluster(value):
                    value)
 
 
-def test_path_in_a_placement_url():
-    value = '%s, %s/proxy' % (A, B)
-    assert 'without a path' in assert_refused(
-        dict(PAIR, autosync_placement=value), 'autosync_placement', value)
-
-
-def test_bad_port_in_placement():
-    value = '%s, http://b.example.com:x' % A
-    assert_refused(dict(PAIR, autosync_placement=value),
-                   'autosync_placement', value)
-
-
-def test_my_cluster_missing_from_placement():
-    value = '%s, http://c.example.com:8080' % B
-    assert 'not in the placement' in assert_refused(
+@pytest.mark.parametrize('value, why', [
+    ('%s, %s/proxy' % (A, B), 'without a path'),
+    ('%s, http://b.example.com:x' % A, 'not a valid URL'),
+    ('%s, http://c.example.com:8080' % B, 'not in the placement')])
+def test_bad_placement(value, why):
+    assert why in assert_refused(
         dict(PAIR, autosync_placement=value), 'autosync_placement', value)
 
 
