@@ -150,3 +150,11 @@ def test_bad_placement_is_marked_in_the_proxy_log(swift):
     req = client_request(CONTAINER, environ={'swift.placement': [B]})
     req.get_response(filt)
     assert 'as:bad-placement' in req.environ['swift.log_info']
+
+
+def test_realm_site_missing_from_realms_conf_is_500(sites):
+    here, = sites.realm_style(1)
+    resp = with_placement(here, '//r1/c0, //r1/c9')
+    assert resp.status_int == 500
+    assert b'no endpoint for //r1/c9' in resp.body
+    assert here.swift.calls_for('PUT') == []

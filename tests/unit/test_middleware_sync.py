@@ -168,6 +168,16 @@ def test_non_owner_client_still_gets_sync_headers_locally(sites):
     assert sync_headers(here)[1] == sync_headers(peer)[1]
 
 
+def test_non_owner_client_is_not_made_owner(sites):
+    here, peer = sites.url_style(2)
+    req = client_request(CONTAINER, authorize=allow_not_owner)
+    req.get_response(here.app)
+    assert 'swift_owner' not in req.environ
+    assert 'swift.authorize_override' not in req.environ
+    method, path, headers, env = here.swift.calls_for('PUT')[0]
+    assert 'swift_owner' not in env
+
+
 def test_owner_client_needs_no_extra_request(sites):
     here, peer = sites.url_style(2)
     client_request(CONTAINER).get_response(here.app)
