@@ -151,14 +151,15 @@ def test_success_is_counted_and_logged(sites):
 def test_peers_are_asked_in_parallel(sites):
     here, *peers = sites.url_style(5)
     for peer in peers:
-        peer.delay = 0.3
+        peer.delay = 0.5
     started = time.monotonic()
     resp = put_container(here)
     elapsed = time.monotonic() - started
     assert resp.status_int == 201
     assert all(CONTAINER in peer.swift.store for peer in peers)
-    # In series it would take 4 * 0.3 = 1.2 s.
-    assert elapsed < 0.8
+    # In parallel about 0.5 s; in series 4 * 0.5 = 2 s. The margin
+    # between is for a loaded machine.
+    assert elapsed < 1.5
 
 
 # -- sites that do not answer --
