@@ -14,25 +14,10 @@ import pytest  # noqa: E402
 from swift.common.container_sync_realms import \
     ContainerSyncRealms  # noqa: E402
 from swift.common import registry  # noqa: E402
-from swift.common.swob import Request  # noqa: E402
 
 from autosync import middleware  # noqa: E402
-from helpers import (FakeLogger, FakeSwift, PeerSite,  # noqa: E402
-                     owner_authorize, write_realms_conf)
-
-KEY = 'unit-test-key'
-ACCOUNT = '/v1/AUTH_test'
-
-
-def client_request(path, method='PUT', headers=None,
-                   authorize=owner_authorize, environ=None):
-    """A request as it reaches autosync after auth let the client in."""
-    env = {'REQUEST_METHOD': method}
-    if authorize is not None:
-        env['swift.authorize'] = authorize
-    env.update(environ or {})
-    return Request.blank(path, environ=env, headers=headers)
-
+from helpers import (ACCOUNT, KEY, FakeLogger, FakeSwift,  # noqa: E402
+                     PeerSite, write_realms_conf)
 
 class Sites(object):
     """Starts PeerSites that share one placement (site 0 first) and

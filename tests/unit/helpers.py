@@ -23,6 +23,10 @@ from swift.common.utils import split_path
 from autosync import config
 from autosync.middleware import Autosync
 
+
+KEY = 'unit-test-key'
+ACCOUNT = '/v1/AUTH_test'  # a test account every FakeSwift site has
+
 OWNER_HEADERS = ('x-container-sync-to', 'x-container-sync-key',
                  'x-container-read', 'x-container-write')
 
@@ -153,6 +157,16 @@ def owner_authorize(req):
 
 def denied_authorize(req):
     return Response(status=403, body=b'denied')
+
+
+def client_request(path, method='PUT', headers=None,
+                   authorize=owner_authorize, environ=None):
+    """A request as it reaches autosync after auth let the client in."""
+    env = {'REQUEST_METHOD': method}
+    if authorize is not None:
+        env['swift.authorize'] = authorize
+    env.update(environ or {})
+    return Request.blank(path, environ=env, headers=headers)
 
 
 def make_filter(app, logger=None, realms=None, **conf):

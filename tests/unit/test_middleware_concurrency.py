@@ -3,7 +3,7 @@
 import random
 
 import eventlet
-from conftest import ACCOUNT, client_request
+from helpers import ACCOUNT, client_request
 
 REQUESTS = 200
 FAILING = set(range(0, REQUESTS, 10))  # a peer refuses these

@@ -7,9 +7,8 @@ from urllib.parse import quote
 
 import pytest
 import webob
-from conftest import ACCOUNT, client_request
 
-from helpers import owner_authorize
+from helpers import ACCOUNT, client_request, owner_authorize
 
 CONTAINER = ACCOUNT + '/c'
 CLIENT_HEADERS = {

@@ -2,10 +2,9 @@
 request may choose."""
 
 import pytest
-from conftest import ACCOUNT, client_request
 from swift.common.swob import Request
 
-from helpers import FakeLogger, make_filter
+from helpers import ACCOUNT, FakeLogger, client_request, make_filter
 
 A = 'http://a.example.com:8080'
 B = 'http://b.example.com:8080'

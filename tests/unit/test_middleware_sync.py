@@ -4,9 +4,8 @@ X-Container-Sync-To, and what a client may not set itself."""
 from urllib.parse import quote
 
 import pytest
-from conftest import ACCOUNT, client_request
 
-from helpers import make_filter
+from helpers import ACCOUNT, client_request, make_filter
 
 CONTAINER = ACCOUNT + '/photos'
 

@@ -5,11 +5,11 @@ import collections
 import time
 
 import pytest
-from conftest import ACCOUNT, KEY, client_request
 from swift.common.swob import Request
 
 from autosync.signing import SignedFields, sign
-from helpers import FakeSwift, denied_authorize, make_filter
+from helpers import (ACCOUNT, KEY, FakeSwift, client_request,
+                     denied_authorize, make_filter)
 
 A = 'http://a.example.com:8080'
 B = 'http://b.example.com:8080'
