@@ -38,6 +38,7 @@ def send(request: PeerRequest, conn_timeout: float, node_timeout: float,
     host = parsed.hostname
     if ':' in host:
         host = '[%s]' % host
+    conn = None
     try:
         with ConnectionTimeout(conn_timeout):
             conn = http_connect_raw(host, parsed.port, request.method, path,
@@ -46,31 +47,30 @@ def send(request: PeerRequest, conn_timeout: float, node_timeout: float,
         with Timeout(node_timeout):
             resp = conn.getresponse()
             body = resp.read(MAX_DETAIL_BYTES)
-            conn.close()
     except ConnectionTimeout:
-        logger.increment('peer.timeout')
-        logger.warning('autosync: %s %s: no connection within %ss',
-                       request.method, request.url, conn_timeout)
-        return SiteAnswer(request.site, None,
+        return _no_answer(request, logger, 'peer.timeout',
                           'connect timeout after %ss' % conn_timeout)
     except Timeout:
-        logger.increment('peer.timeout')
-        logger.warning('autosync: %s %s: no answer within %ss',
-                       request.method, request.url, node_timeout)
-        return SiteAnswer(request.site, None,
+        return _no_answer(request, logger, 'peer.timeout',
                           'no answer within %ss' % node_timeout)
     except ConnectionRefusedError:
-        logger.increment('peer.errors')
-        logger.warning('autosync: %s %s: connection refused',
-                       request.method, request.url)
-        return SiteAnswer(request.site, None, 'connection refused')
+        return _no_answer(request, logger, 'peer.errors',
+                          'connection refused')
     except Exception as err:
-        logger.increment('peer.errors')
-        logger.warning('autosync: %s %s: %s', request.method, request.url,
-                       err)
-        return SiteAnswer(request.site, None, 'error: %s' % err)
+        return _no_answer(request, logger, 'peer.errors', 'error: %s' % err)
+    finally:
+        if conn is not None:
+            conn.close()
     return SiteAnswer(request.site, resp.status,
                       _detail(resp.reason, body))
+
+
+def _no_answer(request: PeerRequest, logger, metric: str,
+               detail: str) -> SiteAnswer:
+    logger.increment(metric)
+    logger.warning('autosync: %s %s: %s', request.method, request.url,
+                   detail)
+    return SiteAnswer(request.site, None, detail)
 
 
 def _detail(reason: str, body: bytes) -> str:
