@@ -1,0 +1,183 @@
+"""What the end-to-end tests share: names, look-ups at both sites,
+clean-up, raw HTTP for requests swiftclient will not send, and the
+shape of a correctly wired sync ring.
+
+Not called helpers.py: in a run of the whole tree, the unit tests'
+helpers.py and this one would share one module name.
+"""
+
+import contextlib
+import time
+import uuid
+from typing import Dict, Optional, Tuple
+from urllib.parse import quote
+
+from swiftclient import client
+
+from autosync.pair import health, process
+from autosync.pair.layout import REALM
+
+ACCOUNT = 'AUTH_test'
+SYNC_KEY_HEX_CHARS = 64  # autosync's keys are 256-bit, in hex
+
+
+def unique(prefix: str = 'e2e') -> str:
+    return '%s-%s' % (prefix, uuid.uuid4().hex)
+
+
+def head_container(conn, container: str) -> Optional[Dict[str, str]]:
+    """The container's headers, or None when it is not there."""
+    try:
+        return conn.head_container(container)
+    except client.ClientException as err:
+        if err.http_status == 404:
+            return None
+        raise
+
+
+def head_object(conn, container: str, name: str
+                ) -> Optional[Dict[str, str]]:
+    """The object's headers, or None when it is not there (yet)."""
+    try:
+        return conn.head_object(container, name)
+    except client.ClientException as err:
+        if err.http_status == 404:
+            return None
+        raise
+
+
+def _ignore_missing(call, *args) -> None:
+    try:
+        call(*args)
+    except client.ClientException as err:
+        if err.http_status not in (404, 409):
+            raise
+
+
+def purge(conns, container: str) -> None:
+    """Remove ``container`` and its objects from every site of
+    ``conns``; what is already gone is fine."""
+    for _ in range(3):
+        for conn in conns:
+            try:
+                _, listing = conn.get_container(container, full_listing=True)
+            except client.ClientException as err:
+                if err.http_status == 404:
+                    continue
+                raise
+            for entry in listing:
+                _ignore_missing(conn.delete_object, container, entry['name'])
+        for conn in conns:
+            _ignore_missing(conn.delete_container, container)
+        if not any(head_container(conn, container) for conn in conns):
+            return
+    raise AssertionError('could not remove container %r' % container)
+
+
+class Sites(object):
+    """Both clusters of a pair as one user sees them; ``close()``
+    removes every container the test named through ``container()``."""
+
+    def __init__(self, pair, user: str = 'test:tester'):
+        self.pair = pair
+        self.user = user
+        self.a = pair.a.connection(user)
+        self.b = pair.b.connection(user)
+        self.made = []
+
+    @property
+    def both(self):
+        return self.a, self.b
+
+    def container(self, name: Optional[str] = None,
+                  prefix: str = 'e2e') -> str:
+        """A container name of this test's own, removed at ``close()``."""
+        name = name if name is not None else unique(prefix)
+        self.made.append(name)
+        return name
+
+    def close(self) -> None:
+        for name in self.made:
+            purge(self.both, name)
+
+    def __enter__(self) -> 'Sites':
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def assert_sync_to(headers: Dict[str, str], cluster: str, container: str,
+                   account: str = ACCOUNT) -> None:
+    """X-Container-Sync-To (as swiftclient unquotes it) points at
+    ``cluster``'s copy; Swift upper-cases the realm and cluster."""
+    value = headers.get('x-container-sync-to', '')
+    site = '//%s/%s/' % (REALM, cluster)
+    assert value[:len(site)].lower() == site, value
+    assert value[len(site):] == '%s/%s' % (account, container), value
+
+
+def assert_synced_both_ways(sites: Sites, container: str) -> str:
+    """The container exists at A and B with one key, A syncing to B and
+    B to A; return the key."""
+    at_a = head_container(sites.a, container)
+    at_b = head_container(sites.b, container)
+    assert at_a is not None, 'missing at A'
+    assert at_b is not None, 'missing at B'
+    key = at_a.get('x-container-sync-key', '')
+    assert len(key) == SYNC_KEY_HEX_CHARS, at_a
+    assert at_b.get('x-container-sync-key') == key
+    assert_sync_to(at_a, 'b', container)
+    assert_sync_to(at_b, 'a', container)
+    return key
+
+
+def wait_for_objects(pair, wanted, timeout: float) -> list:
+    """Wait (no forced pass) until every ``(conn, container, name)`` of
+    ``wanted`` is readable; return, for each, its headers and the
+    seconds it took to appear."""
+    started = time.monotonic()
+    found = [None] * len(wanted)
+
+    def all_there():
+        for i, (conn, container, name) in enumerate(wanted):
+            if found[i] is None:
+                headers = head_object(conn, container, name)
+                if headers is not None:
+                    found[i] = (headers, time.monotonic() - started)
+        return all(found)
+
+    pair.wait_until(all_there, timeout)
+    return found
+
+
+def raw(cluster, method: str, container: Optional[str] = None,
+        headers: Optional[Dict[str, str]] = None, token: Optional[str] = '',
+        query: str = '', account: str = ACCOUNT
+        ) -> Tuple[int, Dict[str, str], bytes]:
+    """One request exactly as given (headers swiftclient would not
+    send, names quoted here only); ``token=''`` logs in as test:tester,
+    ``token=None`` sends none."""
+    path = '/v1/' + quote(account)
+    if container is not None:
+        path += '/' + quote(container)
+    if query:
+        path += '?' + query
+    headers = dict(headers or {})
+    if token == '':
+        token = cluster.get_auth()[1]
+    if token is not None:
+        headers['X-Auth-Token'] = token
+    return health.request(cluster.port, method, path, headers)
+
+
+@contextlib.contextmanager
+def sync_daemon_stopped(cluster):
+    """Stop ``cluster``'s container-sync daemon for a while (objects
+    written there stay there), and start it again whatever happens."""
+    pair = cluster.pair
+    process.stop([pair.layout.pid_file(cluster.name, 'container-sync')])
+    try:
+        yield
+    finally:
+        cluster.start()

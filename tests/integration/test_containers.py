@@ -1,0 +1,78 @@
+"""Container and account changes made at A reach B: creation with one
+sync key and a two-way ring, metadata, deletion and its refusal."""
+
+import pytest
+from swiftclient import client
+
+from e2e_helpers import (Sites, assert_synced_both_ways, head_container,
+                         sync_daemon_stopped, unique)
+
+
+@pytest.fixture
+def sites(pair):
+    with Sites(pair) as both:
+        yield both
+
+
+def test_container_put_at_a_creates_it_at_b_syncing_both_ways(sites):
+    container = sites.container()
+    sites.a.put_container(container)
+    assert_synced_both_ways(sites, container)
+
+
+def test_container_put_again_keeps_the_sync_key(sites):
+    container = sites.container()
+    sites.a.put_container(container)
+    key = assert_synced_both_ways(sites, container)
+    sites.b.put_container(container)
+    assert assert_synced_both_ways(sites, container) == key
+
+
+def test_container_post_metadata_reaches_b(sites):
+    container = sites.container()
+    sites.a.put_container(container)
+    key = assert_synced_both_ways(sites, container)
+    sites.a.post_container(container, {'X-Container-Meta-Colour': 'blue',
+                                       'X-Container-Read': '.r:*'})
+    at_b = head_container(sites.b, container)
+    assert at_b['x-container-meta-colour'] == 'blue'
+    assert at_b['x-container-read'] == '.r:*'
+    # A metadata change never rotates the key under a running sync.
+    assert assert_synced_both_ways(sites, container) == key
+
+
+def test_account_post_metadata_reaches_b(sites):
+    name = 'X-Account-Meta-%s' % unique('E2e')
+    sites.a.post_account({name: 'here'})
+    try:
+        assert sites.b.head_account()[name.lower()] == 'here'
+    finally:
+        sites.a.post_account({name: ''})
+    assert name.lower() not in sites.b.head_account()
+
+
+def test_delete_of_an_empty_container_removes_it_at_both_sites(sites):
+    container = sites.container()
+    sites.a.put_container(container)
+    assert_synced_both_ways(sites, container)
+    sites.a.delete_container(container)
+    assert head_container(sites.a, container) is None
+    assert head_container(sites.b, container) is None
+
+
+def test_delete_of_a_container_not_empty_at_b_is_409_naming_b(sites):
+    container = sites.container()
+    sites.a.put_container(container)
+    # B's daemon must not copy the object to A before the DELETE.
+    with sync_daemon_stopped(sites.pair.b):
+        sites.b.put_object(container, 'only-at-b', b'stays')
+        with pytest.raises(client.ClientException) as caught:
+            sites.a.delete_container(container)
+    assert caught.value.http_status == 409
+    body = caught.value.http_response_content.decode()
+    assert '//autosync/b' in body.lower(), body
+    assert 'not deleted at' in body, body
+    assert head_container(sites.b, container) is not None
+    _, listing = sites.b.get_container(container)
+    assert [entry['name'] for entry in listing] == ['only-at-b']
+    assert sites.b.get_object(container, 'only-at-b')[1] == b'stays'
