@@ -61,7 +61,7 @@ import os
 import secrets
 from urllib.parse import urlsplit
 
-from swift.common.constraints import valid_api_version
+from swift.common.constraints import check_utf8, valid_api_version
 from swift.common.container_sync_realms import ContainerSyncRealms
 from swift.common.http import HTTP_NOT_FOUND, is_success
 from swift.common.registry import (register_sensitive_header,
@@ -132,6 +132,10 @@ class Autosync(object):
         except ValueError:
             return self.app(env, start_response)
         if obj or not valid_api_version(version):
+            return self.app(env, start_response)
+        if not check_utf8(wsgi_to_str(env['PATH_INFO'])):
+            # Swift answers 412; a name that is not UTF-8 has no sync
+            # target and must not reach another site.
             return self.app(env, start_response)
         change = _Change(self, Request(env), account, container)
         return change.respond()(env, start_response)

@@ -53,6 +53,15 @@ def test_object_requests_pass_through_untouched(method):
     assert_passed_through(pair_filter(app), app, method, CONTAINER + '/o')
 
 
+@pytest.mark.parametrize('method', ['PUT', 'POST', 'DELETE'])
+@pytest.mark.parametrize('path', [
+    '/v1/AUTH_\xff', ACCOUNT + '/\xff\xfe', ACCOUNT + '/c%00'])
+def test_names_that_are_not_utf8_pass_through_untouched(method, path):
+    # Swift answers 412 to these itself.
+    app = NextApp()
+    assert_passed_through(pair_filter(app), app, method, path)
+
+
 @pytest.mark.parametrize('method, path', [
     ('GET', '/info'), ('GET', '/healthcheck'), ('PUT', '/auth/v1.0'),
     ('POST', '/v2/AUTH_test/c'), ('PUT', '/'), ('DELETE', '/v1')])
