@@ -7,6 +7,7 @@ helpers.py and this one would share one module name.
 """
 
 import contextlib
+import http.client
 import time
 import uuid
 from typing import Dict, Optional, Tuple
@@ -14,11 +15,12 @@ from urllib.parse import quote
 
 from swiftclient import client
 
-from autosync.pair import health, process
+from autosync.pair import process
 from autosync.pair.layout import REALM
 
 ACCOUNT = 'AUTH_test'
 SYNC_KEY_HEX_CHARS = 64  # autosync's keys are 256-bit, in hex
+TIMEOUT = 10.0
 
 
 def unique(prefix: str = 'e2e') -> str:
@@ -153,11 +155,12 @@ def wait_for_objects(pair, wanted, timeout: float) -> list:
 
 def raw(cluster, method: str, container: Optional[str] = None,
         headers: Optional[Dict[str, str]] = None, token: Optional[str] = '',
-        query: str = '', account: str = ACCOUNT
+        query: str = '', account: str = ACCOUNT, body: bytes = b''
         ) -> Tuple[int, Dict[str, str], bytes]:
     """One request exactly as given (headers swiftclient would not
-    send, names quoted here only); ``token=''`` logs in as test:tester,
-    ``token=None`` sends none."""
+    send); ``container`` may go on with ``/<object>``; names are quoted
+    here only. ``token=''`` logs in as test:tester, ``token=None`` sends
+    none."""
     path = '/v1/' + quote(account)
     if container is not None:
         path += '/' + quote(container)
@@ -168,7 +171,14 @@ def raw(cluster, method: str, container: Optional[str] = None,
         token = cluster.get_auth()[1]
     if token is not None:
         headers['X-Auth-Token'] = token
-    return health.request(cluster.port, method, path, headers)
+    conn = http.client.HTTPConnection('127.0.0.1', cluster.port,
+                                      timeout=TIMEOUT)
+    try:
+        conn.request(method, path, body=body or None, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, dict(resp.getheaders()), resp.read()
+    finally:
+        conn.close()
 
 
 @contextlib.contextmanager

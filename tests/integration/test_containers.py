@@ -5,7 +5,7 @@ import pytest
 from swiftclient import client
 
 from e2e_helpers import (Sites, assert_synced_both_ways, head_container,
-                         sync_daemon_stopped, unique)
+                         raw, sync_daemon_stopped, unique)
 
 
 @pytest.fixture
@@ -33,9 +33,11 @@ def test_container_post_metadata_reaches_b(sites):
     sites.a.put_container(container)
     key = assert_synced_both_ways(sites, container)
     sites.a.post_container(container, {'X-Container-Meta-Colour': 'blue',
+                                       'X-Container-Meta-Name': 'ünï ☃',
                                        'X-Container-Read': '.r:*'})
     at_b = head_container(sites.b, container)
     assert at_b['x-container-meta-colour'] == 'blue'
+    assert at_b['x-container-meta-name'] == 'ünï ☃'
     assert at_b['x-container-read'] == '.r:*'
     # A metadata change never rotates the key under a running sync.
     assert assert_synced_both_ways(sites, container) == key
@@ -43,12 +45,31 @@ def test_container_post_metadata_reaches_b(sites):
 
 def test_account_post_metadata_reaches_b(sites):
     name = 'X-Account-Meta-%s' % unique('E2e')
-    sites.a.post_account({name: 'here'})
+    sites.a.post_account({name: 'here ☃'})
     try:
-        assert sites.b.head_account()[name.lower()] == 'here'
+        assert sites.b.head_account()[name.lower()] == 'here ☃'
     finally:
         sites.a.post_account({name: ''})
     assert name.lower() not in sites.b.head_account()
+
+
+def test_account_put_and_delete_by_reseller_admin_reach_b(pair):
+    account = unique('AUTH_e2e')
+    token_a = pair.a.get_auth('admin:admin')[1]
+    token_b = pair.b.get_auth('admin:admin')[1]
+    status, _, body = raw(pair.a, 'PUT', token=token_a, account=account,
+                          headers={'X-Account-Meta-Made-By': 'e2e'})
+    assert status == 201, body
+    try:
+        _, headers, _ = raw(pair.b, 'HEAD', token=token_b, account=account)
+        assert headers.get('X-Account-Meta-Made-By') == 'e2e', headers
+    finally:
+        status, _, body = raw(pair.a, 'DELETE', token=token_a,
+                              account=account)
+    assert status == 204, body
+    for cluster, token in ((pair.a, token_a), (pair.b, token_b)):
+        assert raw(cluster, 'HEAD', token=token, account=account)[0] \
+            in (404, 410)
 
 
 def test_delete_of_an_empty_container_removes_it_at_both_sites(sites):
