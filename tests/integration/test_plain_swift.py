@@ -11,11 +11,14 @@ import pytest
 from e2e_helpers import purge, raw, unique
 
 # Differ from run to run or from cluster to cluster whatever the
-# pipeline: ids, clocks, and account totals that other tests of the
-# session change at the same time.
+# pipeline: ids, clocks, and totals. A container's totals may lag its
+# listing when the container server finds its database busy (Swift
+# reads them "stale ok"); an account's come from container-updater and
+# other tests of the session change them at the same time.
 VOLATILE = ('x-trans-id', 'x-openstack-request-id', 'date',
             'last-modified', 'x-timestamp', 'x-put-timestamp',
-            'x-copied-from-last-modified')
+            'x-copied-from-last-modified', 'x-container-object-count',
+            'x-container-bytes-used')
 # What autosync sets on purpose: the sync ring (seen by the owner).
 AUTOSYNC_HEADERS = ('x-container-sync-to', 'x-container-sync-key')
 BODY = b'0123456789 hello, plain swift'
@@ -70,9 +73,11 @@ def script(container: str):
         ('delete 2', 'DELETE', 'dir/sub/x', {}, '', b''),
         ('delete 3', 'DELETE', 'top', {}, '', b''),
         ('delete copy', 'DELETE', 'copy', {}, '', b''),
-        ('delete container', 'DELETE', None, {}, '', b''),
-        ('gone', 'HEAD', None, {}, '', b''),
+        ('empty', 'HEAD', None, {}, '', b''),
     ]
+    # Not the container's DELETE: at autosync's B the daemon may not
+    # have carried the object deletions yet (409 there); see
+    # test_containers.py for DELETE.
 
 
 def normalized(label: str, status: int, headers: dict, body: bytes):
@@ -86,7 +91,12 @@ def normalized(label: str, status: int, headers: dict, body: bytes):
         listing = json.loads(body)
         for entry in listing:
             entry.pop('last_modified', None)
+            if 'count' in entry:
+                # An account's totals come later, from container-updater.
+                del entry['count'], entry['bytes']
         body = listing
+        # last_modified's length varies too (Swift drops trailing zeros).
+        headers.pop('content-length', None)
     return label, status, headers, body
 
 
@@ -119,4 +129,4 @@ def test_object_and_listing_answers_are_plain_swift_answers(pair,
     assert statuses == [201, 201, 201, 201, 200, 200, 206, 206, 416, 304,
                         202, 200, 201, 200, 200, 200, 200, 200, 200, 200,
                         204, 200, 200, 200, 409, 404, 204, 404, 204, 204,
-                        204, 204, 404]
+                        204, 204]
