@@ -6,6 +6,7 @@ Not called helpers.py: in a run of the whole tree, the unit tests'
 helpers.py and this one would share one module name.
 """
 
+import concurrent.futures
 import contextlib
 import http.client
 import time
@@ -179,6 +180,15 @@ def raw(cluster, method: str, container: Optional[str] = None,
         return resp.status, dict(resp.getheaders()), resp.read()
     finally:
         conn.close()
+
+
+def sync_both_at_once(pair) -> None:
+    """One forced container-sync pass at A and at B, side by side: each
+    is a process that spends most of its time importing Swift."""
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        for done in [pool.submit(cluster.sync_once)
+                     for cluster in pair.clusters]:
+            done.result()
 
 
 @contextlib.contextmanager

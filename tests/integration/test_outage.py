@@ -32,7 +32,7 @@ def b_stopped(pair):
 
 
 def test_put_with_b_down_is_503_naming_b_then_agrees_when_repeated(
-        sites, b_stopped):
+        sites, b_stopped, record_property):
     container = sites.container()
     started = time.monotonic()
     with pytest.raises(client.ClientException) as caught:
@@ -40,6 +40,8 @@ def test_put_with_b_down_is_503_naming_b_then_agrees_when_repeated(
             'Accept': 'application/json',
             'X-Container-Meta-Colour': 'blue'})
     elapsed = time.monotonic() - started
+    record_property('seconds_to_503', round(elapsed, 3))
+    print('503 with B down after %.3fs' % elapsed)
     assert caught.value.http_status == 503
     assert elapsed < PROMPT, elapsed
     verdict = json.loads(caught.value.http_response_content)
