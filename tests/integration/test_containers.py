@@ -18,6 +18,23 @@ def test_container_put_at_a_creates_it_at_b_syncing_both_ways(sites):
     container = sites.container()
     sites.a.put_container(container)
     assert_synced_both_ways(sites, container)
+    origin = head_container(sites.b, container)[
+        'x-container-meta-orig-cluster']
+    assert origin.lower() == '//autosync/a'
+
+
+def test_container_made_by_a_non_owner_is_synced_too(sites):
+    """An account ACL lets test:tester3 create containers; the proxy
+    drops sync headers from non-owners, so autosync sets them itself."""
+    acl = '{"read-write":["test:tester3"]}'
+    sites.a.post_account({'X-Account-Access-Control': acl})
+    try:
+        container = sites.container()
+        sites.pair.a.connection('test:tester3').put_container(container)
+        assert_synced_both_ways(sites, container)
+    finally:
+        sites.a.post_account({'X-Account-Access-Control': ''})
+    assert 'x-account-access-control' not in sites.b.head_account()
 
 
 def test_container_put_again_keeps_the_sync_key(sites):
@@ -79,6 +96,12 @@ def test_delete_of_an_empty_container_removes_it_at_both_sites(sites):
     sites.a.delete_container(container)
     assert head_container(sites.a, container) is None
     assert head_container(sites.b, container) is None
+
+
+def test_delete_of_a_container_missing_everywhere_is_404(sites):
+    with pytest.raises(client.ClientException) as caught:
+        sites.a.delete_container(sites.container())
+    assert caught.value.http_status == 404
 
 
 def test_delete_of_a_container_not_empty_at_b_is_409_naming_b(sites):
