@@ -39,7 +39,7 @@ from pair_rates import Target, new_container
 CLIENTS = 4
 SECONDS, QUICK_SECONDS = 20.0, 8.0
 TOP = 12
-OURS = '(autosync/'  # py-spy names frames 'func (autosync/file.py:N)'
+OURS = re.compile(r'\(autosync/(?!pair/)')  # 'func (autosync/x.py:N)'
 TICKS = os.sysconf('SC_CLK_TCK')
 LINE = re.compile(r':\d+\)$')  # one entry per function, not per line
 
@@ -158,7 +158,7 @@ def print_top(name: str, stacks) -> None:
         own[frames[-1]] += count
     total = sum(own.values()) or 1
     ours = collections.Counter({frame: count for frame, count
-                                in inclusive.items() if OURS in frame})
+                                in inclusive.items() if OURS.search(frame)})
     for title, counter in (('self', own), ('inclusive, autosync only',
                                            ours)):
         print('\n%s: top %d functions by %s samples (of %d)'
