@@ -120,20 +120,24 @@ class Autosync(object):
         self.logger = logger or get_logger({}, log_route='autosync')
         self.realms = realms
         self.nonces = nonces or NonceLedger(2 * cfg.signature_window)
+        self.enabled = cfg.enabled
 
     def __call__(self, env, start_response):
-        if env['REQUEST_METHOD'] not in FANOUT_METHODS:
+        if env['REQUEST_METHOD'] not in FANOUT_METHODS or not self.enabled:
             return self.app(env, start_response)
-        if self.cfg.my_cluster is None:
+        path = env['PATH_INFO']
+        # A cheap look for /v1/<a>/<c>/<o> before split_path: object writes
+        # are most of a proxy's PUTs and none of autosync's business.
+        # (/v1/a/c/ is the container c: a trailing slash goes the long way.)
+        if path.count('/') > 3 and not path.endswith('/'):
             return self.app(env, start_response)
         try:
-            version, account, container, obj = split_path(
-                env['PATH_INFO'], 2, 4, True)
+            version, account, container, obj = split_path(path, 2, 4, True)
         except ValueError:
             return self.app(env, start_response)
         if obj or not valid_api_version(version):
             return self.app(env, start_response)
-        if not check_utf8(wsgi_to_str(env['PATH_INFO'])):
+        if not check_utf8(wsgi_to_str(path)):
             # Swift answers 412; a name that is not UTF-8 has no sync
             # target and must not reach another site.
             return self.app(env, start_response)
