@@ -88,6 +88,9 @@ from autosync.verdict import (SiteAnswer, delete_outcome, failures,
                               render)
 
 FANOUT_METHODS = frozenset(('PUT', 'POST', 'DELETE'))
+# Another site asks with a signed HEAD whether a container is empty here
+# before it deletes its own copy.
+AUTH_ENV_KEY = 'HTTP_' + AUTH_HEADER.upper().replace('-', '_')
 SYNC_TO = 'X-Container-Sync-To'
 SYNC_KEY = 'X-Container-Sync-Key'
 SYNC_KEY_BYTES = 32  # 256 bits
@@ -123,7 +126,11 @@ class Autosync(object):
         self.enabled = cfg.enabled
 
     def __call__(self, env, start_response):
-        if env['REQUEST_METHOD'] not in FANOUT_METHODS or not self.enabled:
+        method = env['REQUEST_METHOD']
+        if method not in FANOUT_METHODS and not (
+                method == 'HEAD' and AUTH_ENV_KEY in env):
+            return self.app(env, start_response)
+        if not self.enabled:
             return self.app(env, start_response)
         path = env['PATH_INFO']
         # A cheap look for /v1/<a>/<c>/<o> before split_path: object writes
@@ -189,7 +196,8 @@ class _Change(object):
 
     def respond(self) -> Response:
         headers = self.req.headers
-        if ORIG_CLUSTER_HEADER in headers or AUTH_HEADER in headers:
+        if ORIG_CLUSTER_HEADER in headers or AUTH_HEADER in headers or \
+                self.method == 'HEAD':
             return self.serve_peer()
         try:
             my_cluster, placement = self.resolve_placement()
@@ -243,12 +251,15 @@ class _Change(object):
         only, and never fan it out again."""
         headers = self.req.headers
         orig = headers.get(ORIG_CLUSTER_HEADER, '')
+        # A HEAD is sent without a query, but listing_formats (earlier in
+        # the pipeline) gives container HEADs one: sign and verify none.
+        query = '' if self.method == 'HEAD' else \
+            self.env.get('QUERY_STRING', '')
         try:
             origin = parse_site(orig)
             nonce = verify(
                 self.filt.peer_keys(origin),
-                SignedFields(self.method, self.req.path,
-                             self.env.get('QUERY_STRING', ''), orig,
+                SignedFields(self.method, self.req.path, query, orig,
                              headers.get(SYNC_TO, ''),
                              headers.get(SYNC_KEY, '')),
                 headers.get(AUTH_HEADER), self.cfg.signature_window)
@@ -330,8 +341,7 @@ class _Change(object):
                     for site in placement}
             self.req.headers[SYNC_TO], self.req.headers[SYNC_KEY] = \
                 sync[my_cluster]
-        signing_key = self.filt.signing_key(my_cluster)
-        if not signing_key:
+        if not self.filt.signing_key(my_cluster):
             raise PlacementError('no key to sign requests to other sites')
         forwarded = self.forwarded_headers(my_cluster)
         query = self.env.get('QUERY_STRING', '')
@@ -339,20 +349,54 @@ class _Change(object):
         for site in placement:
             if site == my_cluster:
                 continue
-            url = self.filt.peer_url(site, self.account, self.container)
-            path = urlsplit(url).path
-            if query:
-                url += '?' + query
             headers = dict(forwarded)
             sync_to, sync_key = sync.get(site, ('', ''))
             if sync:
                 headers[SYNC_TO], headers[SYNC_KEY] = sync_to, sync_key
-            headers[AUTH_HEADER] = sign(signing_key, SignedFields(
-                self.method, path, query, my_cluster.name, sync_to,
-                sync_key))
-            requests.append(PeerRequest(site.name, self.method, url,
-                                        headers))
+            requests.append(self.signed_request(
+                my_cluster, site, self.method, headers, query))
         return sync, requests
+
+    def signed_request(self, my_cluster: Site, site: Site, method: str,
+                       headers: dict, query: str = '') -> PeerRequest:
+        """A request to ``site``, signed over ``headers``' sync values."""
+        url = self.filt.peer_url(site, self.account, self.container)
+        fields = SignedFields(method, urlsplit(url).path, query,
+                              my_cluster.name, headers.get(SYNC_TO, ''),
+                              headers.get(SYNC_KEY, ''))
+        headers[AUTH_HEADER] = sign(self.filt.signing_key(my_cluster),
+                                    fields)
+        return PeerRequest(site.name, method,
+                           url + ('?' + query if query else ''), headers)
+
+    def local_delete_may_succeed(self) -> bool:
+        """Ask other sites nothing for a client the proxy will refuse.
+        (Whether the container is empty here is only known by deleting:
+        cached container info lags object deletes.)"""
+        authorize = self.env.get('swift.authorize')
+        return not (authorize and
+                    not self.env.get('swift.authorize_override') and
+                    authorize(self.req))
+
+    def sites_holding_objects(self, my_cluster: Site, requests):
+        """Ask every other site, before deleting here, whether its copy
+        still holds objects: deleting here first and failing there would
+        leave that copy with no site syncing to it or from it."""
+        heads = []
+        for request in requests:
+            headers = {k: v for k, v in request.headers.items()
+                       if k.lower() in TOKEN_HEADERS}
+            headers[ORIG_CLUSTER_HEADER] = my_cluster.name
+            heads.append(self.signed_request(
+                my_cluster, parse_site(request.site), 'HEAD', headers))
+        holders = []
+        for answer in fan_out(heads, self.cfg.conn_timeout,
+                              self.cfg.node_timeout, self.logger):
+            count = answer.headers.get('x-container-object-count', '0')
+            if answer.ok and count.isdigit() and int(count) > 0:
+                holders.append(SiteAnswer(answer.site, None,
+                                          'holds %s objects' % count))
+        return holders
 
     def sync_key(self) -> str:
         """The container's key if it has one (a POST must not rotate it
@@ -381,6 +425,16 @@ class _Change(object):
 
     def apply(self, my_cluster: Site, plan) -> Response:
         sync, requests = plan
+        if self.container and self.method == 'DELETE' and \
+                self.local_delete_may_succeed():
+            holders = self.sites_holding_objects(my_cluster, requests)
+            if holders:
+                return self.disagreement(409, (
+                    'DELETE %s: not empty at %s; nothing was deleted. '
+                    'Objects deleted here leave the other sites on '
+                    'their next container-sync pass: retry then.') % (
+                        self.req.path, ', '.join(a.site for a in holders)),
+                    holders)
         local = self.req.get_response(self.filt.app)
         _ = local.body  # read it now: we answer only after every site did
         if self.method == 'DELETE':

@@ -62,7 +62,8 @@ def send(request: PeerRequest, conn_timeout: float, node_timeout: float,
         if conn is not None:
             conn.close()
     return SiteAnswer(request.site, resp.status,
-                      _detail(resp.reason, body))
+                      _detail(resp.reason, body),
+                      {k.lower(): v for k, v in resp.getheaders()})
 
 
 def _no_answer(request: PeerRequest, logger, metric: str,

@@ -9,7 +9,7 @@ Pure functions over ``SiteAnswer`` lists; the local site is one of them.
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
 from swift.common.http import HTTP_CONFLICT, HTTP_NOT_FOUND, is_success
@@ -20,6 +20,9 @@ class SiteAnswer:
     site: str
     status: Optional[int]
     detail: str = ''
+    # The peer's response headers, lower-cased (HEAD answers are read).
+    headers: dict = field(default_factory=dict, compare=False, hash=False,
+                          repr=False)
 
     @property
     def ok(self) -> bool:

@@ -115,8 +115,34 @@ def test_delete_of_a_container_not_empty_at_b_is_409_naming_b(sites):
     assert caught.value.http_status == 409
     body = caught.value.http_response_content.decode()
     assert '//autosync/b' in body.lower(), body
-    assert 'not deleted at' in body, body
+    assert 'nothing was deleted' in body, body
+    assert 'holds 1 objects' in body, body
+    # Checked before deleting: A keeps its copy, so the ring stays whole.
+    assert head_container(sites.a, container) is not None
     assert head_container(sites.b, container) is not None
     _, listing = sites.b.get_container(container)
     assert [entry['name'] for entry in listing] == ['only-at-b']
     assert sites.b.get_object(container, 'only-at-b')[1] == b'stays'
+
+
+def test_emptying_a_container_then_deleting_it_works_after_a_sync_pass(
+        sites):
+    """What `swift delete CONTAINER` does: delete the objects, then the
+    container at once. B still has its copies until container-sync
+    carries the deletes, so the first DELETE is refused and changes
+    nothing; after a sync pass it removes the container everywhere."""
+    container = sites.container()
+    sites.a.put_container(container)
+    sites.a.put_object(container, 'doomed', b'x')
+    sites.pair.a.sync_once()
+    assert head_container(sites.b, container)[
+        'x-container-object-count'] == '1'
+    sites.a.delete_object(container, 'doomed')
+    with pytest.raises(client.ClientException) as caught:
+        sites.a.delete_container(container)
+    assert caught.value.http_status == 409
+    assert head_container(sites.a, container) is not None
+    sites.pair.a.sync_once()
+    sites.a.delete_container(container)
+    assert head_container(sites.a, container) is None
+    assert head_container(sites.b, container) is None

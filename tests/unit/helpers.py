@@ -192,6 +192,7 @@ class PeerSite(object):
         self.delay = 0
         self.thread = None
         self.received = []
+        self.methods = []
 
     def serve(self, realms=None, **conf):
         self.app = make_filter(self.swift, logger=self.logger,
@@ -205,6 +206,7 @@ class PeerSite(object):
         self.received.append({k[5:].replace('_', '-').lower(): v
                               for k, v in env.items()
                               if k.startswith('HTTP_')})
+        self.methods.append(env['REQUEST_METHOD'])
         if self.delay:
             eventlet.sleep(self.delay)
         # What tempauth does for a request without a token.

@@ -230,7 +230,7 @@ def test_delete_of_a_container_nowhere_is_404(sites):
     here, peer = sites.url_style(2)
     resp = client_request(CONTAINER, 'DELETE').get_response(here.app)
     assert resp.status_int == 404
-    assert len(peer.received) == 1
+    assert peer.methods == ['HEAD', 'DELETE']
 
 
 def test_delete_of_a_container_full_at_a_peer_is_409_naming_it(sites):
@@ -242,7 +242,11 @@ def test_delete_of_a_container_full_at_a_peer_is_409_naming_it(sites):
     first_line = resp.body.decode().splitlines()[0]
     assert full.url in first_line
     assert empty.url not in first_line
-    assert CONTAINER in full.swift.store
+    assert 'holds 3 objects' in resp.body.decode()
+    # Checked before deleting anything, so every site keeps its copy.
+    assert all(CONTAINER in site.swift.store
+               for site in (here, full, empty))
+    assert all('DELETE' not in site.methods for site in (full, empty))
 
 
 def test_delete_with_a_dead_peer_is_503_naming_it(sites, dead_url):

@@ -5,7 +5,7 @@ from urllib.parse import quote
 
 import pytest
 
-from helpers import ACCOUNT, client_request, make_filter
+from helpers import ACCOUNT, client_request, denied_authorize, make_filter
 
 CONTAINER = ACCOUNT + '/photos'
 
@@ -37,10 +37,24 @@ def test_change_failing_locally_returns_local_answer_and_no_peer(
 @pytest.mark.parametrize('status', [401, 403, 409, 500, 503])
 def test_delete_is_not_fanned_out_after_local_failure(sites, status):
     here, peer = sites.url_style(2)
+    peer.swift.store[CONTAINER] = {}
     here.swift.forced[('DELETE', CONTAINER)] = status
     resp = client_request(CONTAINER, 'DELETE').get_response(here.app)
     assert resp.status_int == status
-    assert peer.received == []
+    # Only the read-only emptiness check went out, never the DELETE.
+    assert peer.methods == ['HEAD']
+    assert CONTAINER in peer.swift.store
+
+
+def test_delete_by_a_refused_client_asks_no_peer_anything(sites):
+    here, peer = sites.url_style(2)
+    here.swift.store[CONTAINER] = {}
+    req = client_request(CONTAINER, 'DELETE')
+    req.environ['swift.authorize'] = denied_authorize
+    resp = req.get_response(here.app)
+    assert resp.status_int == 403
+    assert peer.methods == []
+    assert CONTAINER in here.swift.store
 
 
 def test_delete_is_fanned_out_after_local_404(sites):

@@ -214,3 +214,46 @@ def test_realm_key_signs_realm_style_requests(sites):
     resp = client_request(CONTAINER).get_response(a.app)
     assert resp.status_int == 201
     assert b.logger.counters['auth.valid'] == 1
+
+
+# -- the emptiness check before a DELETE --
+
+def test_signed_head_from_a_peer_is_served_as_owner(swift):
+    swift.store[CONTAINER] = {}
+    swift.objects[CONTAINER] = 4
+    filt = site_b(swift)
+    req = from_a(method='HEAD', sync=None)
+    resp = req.get_response(filt)
+    assert resp.status_int == 204
+    assert resp.headers['X-Container-Object-Count'] == '4'
+    assert req.environ['swift_owner'] is True
+
+
+def test_forged_head_is_refused(swift):
+    swift.store[CONTAINER] = {}
+    filt = site_b(swift)
+    resp = from_a(method='HEAD', sync=None,
+                  auth='1 2 3').get_response(filt)
+    assert resp.status_int == 401  # a HEAD answer carries no body
+    assert 'X-Container-Object-Count' not in resp.headers
+    assert swift.calls == []
+    assert filt.logger.counters['auth.invalid'] == 1
+
+
+def test_head_without_a_signature_passes_through_untouched(swift):
+    swift.store[CONTAINER] = {}
+    filt = site_b(swift)
+    req = arriving({'X-Orig-Cluster': A}, method='HEAD')
+    resp = req.get_response(filt)
+    # Plain Swift decides: here auth denies an anonymous HEAD.
+    assert resp.status_int == 403
+    assert filt.logger.counters == {}
+
+
+def test_signed_head_verifies_whatever_query_the_pipeline_added(swift):
+    # listing_formats turns a container HEAD into HEAD ?format=json.
+    swift.store[CONTAINER] = {}
+    filt = site_b(swift)
+    req = from_a(method='HEAD', sync=None)
+    req.environ['QUERY_STRING'] = 'format=json'
+    assert req.get_response(filt).status_int == 204
