@@ -83,6 +83,7 @@ from autosync.placement import (REALM_STYLE, PlacementError, Site,
                                 quoted_path, sync_target)
 from autosync.replay import NonceLedger
 from autosync.signing import (AUTH_HEADER, ORIG_CLUSTER_HEADER,
+                              RESELLER_HEADER,
                               SignatureError, SignedFields, sign, verify)
 from autosync.verdict import (SiteAnswer, delete_outcome, failures,
                               render)
@@ -94,6 +95,11 @@ AUTH_ENV_KEY = 'HTTP_' + AUTH_HEADER.upper().replace('-', '_')
 SYNC_TO = 'X-Container-Sync-To'
 SYNC_KEY = 'X-Container-Sync-Key'
 SYNC_KEY_BYTES = 32  # 256 bits
+# Where a site records which site a container or account change came from.
+ORIG_SYSMETA = 'X-%s-Sysmeta-Autosync-Orig-Cluster'
+ORIG_SYSMETA_NAMES = frozenset(
+    (ORIG_SYSMETA % level).lower() for level in ('Account', 'Container'))
+ORIG_HEADER = 'X-Autosync-Orig-Cluster'
 ENABLING_VERSIONING = ('X-Versions-Location', 'X-History-Location')
 
 # Never sent to another site: hop-by-hop headers, the client's host and
@@ -101,11 +107,22 @@ ENABLING_VERSIONING = ('X-Versions-Location', 'X-History-Location')
 NOT_FORWARDED = frozenset(h.lower() for h in (
     'Connection', 'Keep-Alive', 'Proxy-Authenticate', 'Proxy-Authorization',
     'TE', 'Trailer', 'Trailers', 'Transfer-Encoding', 'Upgrade', 'Host',
-    'Content-Length', 'Expect', ORIG_CLUSTER_HEADER, AUTH_HEADER, SYNC_TO,
-    SYNC_KEY, 'X-Container-Meta-Orig-Cluster',
-    'X-Account-Meta-Orig-Cluster'))
+    'Content-Length', 'Expect', ORIG_CLUSTER_HEADER, AUTH_HEADER,
+    RESELLER_HEADER, SYNC_TO, SYNC_KEY))
 TOKEN_HEADERS = frozenset(('x-auth-token', 'x-storage-token',
                            'x-service-token'))
+
+
+def _showing_origin(start_response):
+    """Show the recorded origin (sysmeta, which the gatekeeper hides) as
+    X-Autosync-Orig-Cluster."""
+    def start(status, headers, exc_info=None):
+        for name, value in headers:
+            if name.lower() in ORIG_SYSMETA_NAMES:
+                headers = list(headers) + [(ORIG_HEADER, value)]
+                break
+        return start_response(status, headers, exc_info)
+    return start
 
 
 def _authorize_peer(req):
@@ -127,11 +144,15 @@ class Autosync(object):
 
     def __call__(self, env, start_response):
         method = env['REQUEST_METHOD']
-        if method not in FANOUT_METHODS and not (
-                method == 'HEAD' and AUTH_ENV_KEY in env):
+        if method not in FANOUT_METHODS:
+            if method == 'HEAD' and self.enabled:
+                return self.head(env, start_response)
             return self.app(env, start_response)
         if not self.enabled:
             return self.app(env, start_response)
+        return self.change(env, start_response)
+
+    def change(self, env, start_response):
         path = env['PATH_INFO']
         # A cheap look for /v1/<a>/<c>/<o> before split_path: object writes
         # are most of a proxy's PUTs and none of autosync's business.
@@ -150,6 +171,17 @@ class Autosync(object):
             return self.app(env, start_response)
         change = _Change(self, Request(env), account, container)
         return change.respond()(env, start_response)
+
+    def head(self, env, start_response):
+        """A signed HEAD is another site checking a container before it
+        deletes; any other HEAD of an account or container shows where
+        it came from."""
+        if AUTH_ENV_KEY in env:
+            return self.change(env, start_response)
+        path = env['PATH_INFO']
+        if path.count('/') > 3 and not path.endswith('/'):
+            return self.app(env, start_response)
+        return self.app(env, _showing_origin(start_response))
 
     # -- helpers shared by every request; they read config only --
 
@@ -261,7 +293,8 @@ class _Change(object):
                 self.filt.peer_keys(origin),
                 SignedFields(self.method, self.req.path, query, orig,
                              headers.get(SYNC_TO, ''),
-                             headers.get(SYNC_KEY, '')),
+                             headers.get(SYNC_KEY, ''),
+                             headers.get(RESELLER_HEADER, '')),
                 headers.get(AUTH_HEADER), self.cfg.signature_window)
         except PlacementError as err:
             return self.refuse_peer('as:bad-origin', str(err))
@@ -273,10 +306,20 @@ class _Change(object):
         append_log_info(self.env, 'as:peer')
         self.logger.increment('auth.valid')
         del headers[AUTH_HEADER]
+        reseller = headers.pop(RESELLER_HEADER, None) == 'true'
         if self.cfg.override_auth:
+            # Act with the rights the origin's auth gave the client.
             self.env['swift.authorize'] = _authorize_peer
             self.env['swift.authorize_override'] = True
             self.env['swift_owner'] = True
+            if reseller:
+                self.env['reseller_request'] = True
+        if self.method in ('PUT', 'POST'):
+            # Sysmeta, not user metadata: an extra user item at peers only
+            # would make requests within Swift's metadata limits here fail
+            # there. Clients cannot set or forge sysmeta.
+            headers[ORIG_SYSMETA % ('Container' if self.container
+                                    else 'Account')] = origin.name
         sync_to, sync_key = headers.get(SYNC_TO), headers.get(SYNC_KEY)
         resp = self.req.get_response(self.filt.app)
         if sync_to is not None and sync_key is not None:
@@ -363,7 +406,8 @@ class _Change(object):
         url = self.filt.peer_url(site, self.account, self.container)
         fields = SignedFields(method, urlsplit(url).path, query,
                               my_cluster.name, headers.get(SYNC_TO, ''),
-                              headers.get(SYNC_KEY, ''))
+                              headers.get(SYNC_KEY, ''),
+                              headers.get(RESELLER_HEADER, ''))
         headers[AUTH_HEADER] = sign(self.filt.signing_key(my_cluster),
                                     fields)
         return PeerRequest(site.name, method,
@@ -417,9 +461,8 @@ class _Change(object):
                 continue
             headers[name] = value
         headers[ORIG_CLUSTER_HEADER] = my_cluster.name
-        if self.method != 'DELETE':
-            level = 'Container' if self.container else 'Account'
-            headers['X-%s-Meta-Orig-Cluster' % level] = my_cluster.name
+        if self.env.get('reseller_request'):
+            headers[RESELLER_HEADER] = 'true'
         headers['Content-Length'] = '0'
         return headers
 

@@ -6,9 +6,12 @@ is the HMAC-SHA256, under the shared key, of::
 
     METHOD \\n PATH \\n QUERY \\n ORIG-CLUSTER \\n TIMESTAMP \\n NONCE
     \\n X-CONTAINER-SYNC-TO \\n X-CONTAINER-SYNC-KEY
+    \\n X-AUTOSYNC-RESELLER-REQUEST
 
 The sync headers are signed too: whoever could change them in flight could
-point a container's objects at a cluster of their choosing. The receiver
+point a container's objects at a cluster of their choosing. So is the
+reseller flag, which says the origin's auth granted the client reseller
+rights (account quotas, for one, need them at every site). The receiver
 accepts either of its two keys (so operators can rotate) and a timestamp
 within its window; replays inside the window are caught by the nonce
 (see ``replay.py``). No I/O here.
@@ -23,6 +26,7 @@ from typing import Optional, Sequence
 
 AUTH_HEADER = 'X-Autosync-Auth'
 ORIG_CLUSTER_HEADER = 'X-Orig-Cluster'
+RESELLER_HEADER = 'X-Autosync-Reseller-Request'
 
 NONCE_BYTES = 16
 
@@ -35,6 +39,7 @@ class SignedFields:
     orig_cluster: str
     sync_to: str = ''
     sync_key: str = ''
+    reseller: str = ''
 
 
 class SignatureError(Exception):
@@ -49,7 +54,7 @@ def _digest(key: str, fields: SignedFields, timestamp: str,
             nonce: str) -> str:
     message = '\n'.join((
         fields.method, fields.path, fields.query, fields.orig_cluster,
-        timestamp, nonce, fields.sync_to, fields.sync_key))
+        timestamp, nonce, fields.sync_to, fields.sync_key, fields.reseller))
     return hmac.new(key.encode('utf-8'), message.encode('utf-8'),
                     hashlib.sha256).hexdigest()
 

@@ -18,9 +18,13 @@ def test_container_put_at_a_creates_it_at_b_syncing_both_ways(sites):
     container = sites.container()
     sites.a.put_container(container)
     assert_synced_both_ways(sites, container)
-    origin = head_container(sites.b, container)[
-        'x-container-meta-orig-cluster']
-    assert origin.lower() == '//autosync/a'
+    at_b = head_container(sites.b, container)
+    assert at_b['x-autosync-orig-cluster'].lower() == '//autosync/a'
+    # Recorded as sysmeta: no metadata item of the client's is used up.
+    assert not any('orig-cluster' in name and 'meta' in name
+                   for name in at_b)
+    assert 'x-autosync-orig-cluster' not in head_container(sites.a,
+                                                            container)
 
 
 def test_container_made_by_a_non_owner_is_synced_too(sites):

@@ -44,32 +44,9 @@ CHANGED_ON_PURPOSE = {
         'headers of containers it syncs and answers 400',
 }
 
-# autosync bugs, reported; remove an entry when its bug is fixed. They
-# are deselected because each leaves A and B different and retries for
-# half a minute; the metadata ones leave 90 items on the account at A,
-# which breaks the tests after them.
-KNOWN_BUGS = {
-    'test/functional/test_account.py::TestAccount::%s' % name:
-        'the X-Account-Meta-Orig-Cluster that autosync adds takes B over '
-        'max_meta_count / max_meta_overall_size: 400 at B, 503 to the '
-        'client, metadata left at A'
-    for name in ('test_bad_metadata2', 'test_bad_metadata3')
-}
-KNOWN_BUGS.update({
-    'test/functional/test_container.py::TestContainer::%s' % name:
-        'the same with X-Container-Meta-Orig-Cluster'
-    for name in ('test_PUT_bad_metadata', 'test_POST_bad_metadata2',
-                 'test_POST_bad_metadata3')
-})
-KNOWN_BUGS.update({
-    'test/functional/test_account.py::TestAccountQuotas::%s' % name:
-        'a reseller admin sets X-Account-Meta-Quota-Bytes: 204 at A, but '
-        'the peer request is no reseller request at B, where '
-        'account_quotas answers 403; 503 to the client'
-    for name in ('test_admin_can_set_and_remove_user_quota',
-                 'test_admin_can_set_and_remove_user_quota_legacy',
-                 'test_admin_can_set_and_remove_user_policy_quota')
-})
+# autosync bugs, reported: upstream node id -> the bug. Remove an entry
+# when its bug is fixed (none open now).
+KNOWN_BUGS = {}
 
 DESELECTED = dict(CHANGED_ON_PURPOSE, **KNOWN_BUGS)
 

@@ -76,9 +76,14 @@ def test_container_peer_request_names_the_origin(sites):
     put_container(here)
     received = peer.received[0]
     assert received['x-orig-cluster'] == here.url
-    assert received['x-container-meta-orig-cluster'] == here.url
-    assert peer.swift.store[CONTAINER][
-        'X-Container-Meta-Orig-Cluster'] == here.url
+    # Recorded by the peer as sysmeta, never as one of the client's
+    # metadata items (which would break Swift's limits at peers only).
+    stored = peer.swift.store[CONTAINER]
+    assert stored['X-Container-Sysmeta-Autosync-Orig-Cluster'] == here.url
+    assert not any('meta-orig' in name.lower() for name in received)
+    assert not any('meta-orig' in name.lower() for name in stored)
+    assert 'X-Container-Sysmeta-Autosync-Orig-Cluster' not in \
+        here.swift.store[CONTAINER]
 
 
 def test_peer_request_is_signed(sites):
@@ -103,7 +108,7 @@ def test_account_change_is_fanned_out_naming_the_origin(sites, method):
     assert resp.is_success
     stored = peer.swift.store[ACCOUNT]
     assert stored['X-Account-Meta-Team'] == 'ops'
-    assert stored['X-Account-Meta-Orig-Cluster'] == here.url
+    assert stored['X-Account-Sysmeta-Autosync-Orig-Cluster'] == here.url
     assert 'x-container-sync-to' not in peer.received[0]
 
 
@@ -112,7 +117,7 @@ def test_account_delete_is_fanned_out(sites):
     resp = client_request(ACCOUNT, 'DELETE').get_response(here.app)
     assert resp.status_int == 204
     assert ACCOUNT not in peer.swift.store
-    assert 'x-account-meta-orig-cluster' not in peer.received[0]
+    assert peer.received[0]['x-orig-cluster'] == here.url
 
 
 def test_non_ascii_container_reaches_every_site(sites):
@@ -254,3 +259,40 @@ def test_delete_with_a_dead_peer_is_503_naming_it(sites, dead_url):
     resp = client_request(CONTAINER, 'DELETE').get_response(here.app)
     assert resp.status_int == 503
     assert dead_url in resp.body.decode().splitlines()[0]
+
+
+def test_reseller_rights_granted_here_are_granted_at_the_peer(sites):
+    """Account quotas need a reseller request at every site."""
+    here, peer = sites.url_style(2)
+    req = client_request(ACCOUNT, 'POST', headers={
+        'X-Account-Meta-Quota-Bytes': '10'})
+    req.environ['reseller_request'] = True
+    assert req.get_response(here.app).is_success
+    method, path, headers, env = peer.swift.calls[-1]
+    assert env['reseller_request'] is True
+    assert 'X-Autosync-Reseller-Request' not in headers
+
+
+def test_a_client_cannot_claim_reseller_rights_at_the_peer(sites):
+    here, peer = sites.url_style(2)
+    req = client_request(ACCOUNT, 'POST', headers={
+        'X-Autosync-Reseller-Request': 'true'})
+    assert req.get_response(here.app).is_success
+    assert 'x-autosync-reseller-request' not in peer.received[0]
+    method, path, headers, env = peer.swift.calls[-1]
+    assert 'reseller_request' not in env
+
+
+def test_head_shows_the_recorded_origin(sites):
+    here, peer = sites.url_style(2)
+    put_container(here)
+    resp = client_request(CONTAINER, 'HEAD').get_response(peer.app)
+    assert resp.headers['X-Autosync-Orig-Cluster'] == here.url
+
+
+def test_head_of_a_container_made_here_shows_no_origin(sites):
+    here, peer = sites.url_style(2)
+    put_container(here)
+    resp = client_request(CONTAINER, 'HEAD').get_response(here.app)
+    assert resp.status_int == 204
+    assert 'X-Autosync-Orig-Cluster' not in resp.headers
