@@ -46,6 +46,7 @@ DEFAULT_USER = 'test:tester'
 UP_TIMEOUT = 180
 # Below Linux's ephemeral range (32768-60999), away from SAIO's ports.
 PORT_RANGE = (20000, 32000)
+UP_ATTEMPTS = 3
 
 
 def autosync_pair_command() -> List[str]:
@@ -209,16 +210,23 @@ def pair_factory():
     def make(style: str = 'realm', autosync: bool = True,
              sync_interval: float = 5.0) -> Pair:
         require_memcached()
-        data_dir = tempfile.mkdtemp(prefix='autosync-pair-',
-                                    dir=pair_data_parent())
-        ports = {'a': free_base_port(taken), 'b': free_base_port(taken)}
-        new = Pair(data_dir, ports, style)
-        started.append(new)
-        new.run('up', '--port-a', str(ports['a']),
-                '--port-b', str(ports['b']), '--style', style,
-                '--autosync' if autosync else '--no-autosync',
-                '--sync-interval', str(sync_interval))
-        return new
+        for attempt in range(UP_ATTEMPTS):
+            data_dir = tempfile.mkdtemp(prefix='autosync-pair-',
+                                        dir=pair_data_parent())
+            ports = {'a': free_base_port(taken), 'b': free_base_port(taken)}
+            new = Pair(data_dir, ports, style)
+            started.append(new)
+            try:
+                new.run('up', '--port-a', str(ports['a']),
+                        '--port-b', str(ports['b']), '--style', style,
+                        '--autosync' if autosync else '--no-autosync',
+                        '--sync-interval', str(sync_interval))
+                return new
+            except AssertionError as err:
+                # Another process took a port between our check and up.
+                if 'already in use' not in str(err) or \
+                        attempt == UP_ATTEMPTS - 1:
+                    raise
 
     try:
         yield make
