@@ -57,6 +57,8 @@ def describe_users() -> List[str]:
     for account, name, key, groups in USERS:
         role = ('reseller admin' if '.reseller_admin' in groups
                 else 'admin of AUTH_%s' % account if '.admin' in groups
+                else 'service user of AUTH_%s' % account
+                if 'service' in groups.split()
                 else 'non-admin user of AUTH_%s' % account)
         lines.append('    %s:%s  key %s  (%s)' % (account, name, key, role))
     return lines

@@ -48,6 +48,9 @@ USERS = (
     ('test', 'tester3', 'testing3', ''),
     ('test2', 'tester2', 'testing2', '.admin'),
     ('admin', 'admin', 'admin', '.admin .reseller_admin'),
+    # In group "service": may use SERVICE_ accounts with another user's
+    # token (Swift's service tokens), as in Swift's own test setup.
+    ('test5', 'tester5', 'testing5', 'service'),
 )
 
 

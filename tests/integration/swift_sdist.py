@@ -116,6 +116,9 @@ def write_test_conf(path: str, auth_url: str) -> None:
             'password2 = testing2',
             # a non-admin user of the primary account
             'username3 = tester3', 'password3 = testing3',
+            # a user in group "service", for service tokens
+            'account5 = test5', 'username5 = tester5',
+            'password5 = testing5', 'service_prefix = SERVICE',
             # reseller admin
             'account6 = admin', 'username6 = admin', 'password6 = admin',
             'collate = C',
