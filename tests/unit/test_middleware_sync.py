@@ -254,3 +254,15 @@ def test_sync_headers_refused_only_where_autosync_manages(swift):
     ).get_response(alone)
     assert resp.status_int == 201
 
+
+
+def test_delete_of_a_container_full_here_gets_swifts_own_answer(sites):
+    here, peer = sites.url_style(2)
+    here.swift.store[CONTAINER] = {}
+    here.swift.objects[CONTAINER] = 2
+    peer.swift.store[CONTAINER] = {}
+    peer.swift.objects[CONTAINER] = 2
+    resp = client_request(CONTAINER, 'DELETE').get_response(here.app)
+    assert resp.status_int == 409
+    assert resp.body == b'There was a conflict'
+    assert peer.methods == []
