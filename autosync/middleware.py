@@ -144,21 +144,25 @@ class Autosync(object):
 
     def __call__(self, env, start_response):
         method = env['REQUEST_METHOD']
-        if method not in FANOUT_METHODS:
-            if method == 'HEAD' and self.enabled:
-                return self.head(env, start_response)
+        if method == 'GET' or not self.enabled:
             return self.app(env, start_response)
-        if not self.enabled:
-            return self.app(env, start_response)
-        return self.change(env, start_response)
-
-    def change(self, env, start_response):
         path = env['PATH_INFO']
-        # A cheap look for /v1/<a>/<c>/<o> before split_path: object writes
-        # are most of a proxy's PUTs and none of autosync's business.
+        # A cheap look for /v1/<a>/<c>/<o> before split_path: objects are
+        # most of a proxy's traffic and none of autosync's business.
         # (/v1/a/c/ is the container c: a trailing slash goes the long way.)
-        if path.count('/') > 3 and not path.endswith('/'):
+        if path.count('/') > 3 and path[-1] != '/':
             return self.app(env, start_response)
+        if method in FANOUT_METHODS:
+            return self.change(env, start_response, path)
+        if method == 'HEAD':
+            # A signed HEAD is another site checking a container before it
+            # deletes; any other HEAD shows where the container came from.
+            if AUTH_ENV_KEY in env:
+                return self.change(env, start_response, path)
+            return self.app(env, _showing_origin(start_response))
+        return self.app(env, start_response)
+
+    def change(self, env, start_response, path):
         try:
             version, account, container, obj = split_path(path, 2, 4, True)
         except ValueError:
@@ -171,17 +175,6 @@ class Autosync(object):
             return self.app(env, start_response)
         change = _Change(self, Request(env), account, container)
         return change.respond()(env, start_response)
-
-    def head(self, env, start_response):
-        """A signed HEAD is another site checking a container before it
-        deletes; any other HEAD of an account or container shows where
-        it came from."""
-        if AUTH_ENV_KEY in env:
-            return self.change(env, start_response)
-        path = env['PATH_INFO']
-        if path.count('/') > 3 and not path.endswith('/'):
-            return self.app(env, start_response)
-        return self.app(env, _showing_origin(start_response))
 
     # -- helpers shared by every request; they read config only --
 
