@@ -70,7 +70,8 @@ from swift.common.request_helpers import append_log_info
 from swift.common.swob import (HTTPBadRequest, HTTPConflict,
                                HTTPInternalServerError, HTTPUnauthorized,
                                Request, Response, wsgi_to_str)
-from swift.common.utils import config_true_value, get_logger, split_path
+from swift.common.utils import (Timestamp, config_true_value, get_logger,
+                                split_path)
 from swift.common.wsgi import make_pre_authed_request
 from swift.proxy.controllers.base import get_container_info
 
@@ -78,12 +79,13 @@ from autosync import config
 from autosync.peers import PeerRequest, fan_out
 from autosync.pipeline import check_pipeline
 from autosync.placement import (REALM_STYLE, PlacementError, Site,
-                                check_member, next_in_ring,
+                                next_in_ring,
                                 parse_placement, parse_site, quoted_names,
                                 quoted_path, sync_target)
 from autosync.replay import NonceLedger
+from autosync.placement_filter import PLACEMENT_HEADER, REQUESTED_KEY
 from autosync.signing import (AUTH_HEADER, ORIG_CLUSTER_HEADER,
-                              RESELLER_HEADER,
+                              RESELLER_HEADER, SET_PLACEMENT_HEADER,
                               SignatureError, SignedFields, sign, verify)
 from autosync.verdict import (SiteAnswer, delete_outcome, failures,
                               render)
@@ -100,6 +102,12 @@ ORIG_SYSMETA = 'X-%s-Sysmeta-Autosync-Orig-Cluster'
 ORIG_SYSMETA_NAMES = frozenset(
     (ORIG_SYSMETA % level).lower() for level in ('Account', 'Container'))
 ORIG_HEADER = 'X-Autosync-Orig-Cluster'
+# The placement a container got when it was made (or last changed by its
+# owner), with the time of that decision, at every site of it.
+PLACEMENT_SYSMETA = 'X-Container-Sysmeta-Autosync-Placement'
+PLACEMENT_SYSMETA_LOWER = PLACEMENT_SYSMETA.lower()
+VERSION_SYSMETA = 'X-Container-Sysmeta-Autosync-Placement-Version'
+UNWIRED_HEADER = 'X-Autosync-Unwired'
 ENABLING_VERSIONING = ('X-Versions-Location', 'X-History-Location')
 
 # Never sent to another site: hop-by-hop headers, the client's host and
@@ -108,19 +116,26 @@ NOT_FORWARDED = frozenset(h.lower() for h in (
     'Connection', 'Keep-Alive', 'Proxy-Authenticate', 'Proxy-Authorization',
     'TE', 'Trailer', 'Trailers', 'Transfer-Encoding', 'Upgrade', 'Host',
     'Content-Length', 'Expect', ORIG_CLUSTER_HEADER, AUTH_HEADER,
-    RESELLER_HEADER, SYNC_TO, SYNC_KEY))
+    RESELLER_HEADER, SET_PLACEMENT_HEADER, SYNC_TO, SYNC_KEY,
+    PLACEMENT_HEADER))
 TOKEN_HEADERS = frozenset(('x-auth-token', 'x-storage-token',
                            'x-service-token'))
 
 
-def _showing_origin(start_response):
-    """Show the recorded origin (sysmeta, which the gatekeeper hides) as
-    X-Autosync-Orig-Cluster."""
+def _showing_autosync(env, start_response):
+    """Show what autosync recorded (sysmeta, which the gatekeeper hides):
+    the origin as X-Autosync-Orig-Cluster, and to the owner the placement
+    as X-Autosync-Placement."""
     def start(status, headers, exc_info=None):
+        shown = []
         for name, value in headers:
-            if name.lower() in ORIG_SYSMETA_NAMES:
-                headers = list(headers) + [(ORIG_HEADER, value)]
-                break
+            lower = name.lower()
+            if lower in ORIG_SYSMETA_NAMES:
+                shown.append((ORIG_HEADER, value))
+            elif lower == PLACEMENT_SYSMETA_LOWER and env.get('swift_owner'):
+                shown.append((PLACEMENT_HEADER, value))
+        if shown:
+            headers = list(headers) + shown
         return start_response(status, headers, exc_info)
     return start
 
@@ -159,7 +174,7 @@ class Autosync(object):
             # deletes; any other HEAD shows where the container came from.
             if AUTH_ENV_KEY in env:
                 return self.change(env, start_response, path)
-            return self.app(env, _showing_origin(start_response))
+            return self.app(env, _showing_autosync(env, start_response))
         return self.app(env, start_response)
 
     def change(self, env, start_response, path):
@@ -226,19 +241,27 @@ class _Change(object):
             return self.serve_peer()
         try:
             my_cluster, placement = self.resolve_placement()
+            placement, previous, version = self.container_placement(
+                placement)
         except PlacementError as err:
             return self.placement_error(err)
-        if len(placement) == 1:
+        if my_cluster not in placement:
+            return self.not_here(my_cluster, placement)
+        writes_container = self.container and self.method in ('PUT', 'POST')
+        if writes_container:
+            self.req.headers[PLACEMENT_SYSMETA] = _names(placement)
+            self.req.headers[VERSION_SYSMETA] = version
+        if len(placement) == 1 and not previous:
             return self.req.get_response(self.filt.app)
-        if self.container and self.method in ('PUT', 'POST'):
+        if writes_container:
             refusal = self.refuse_unsyncable()
             if refusal:
                 return refusal
         try:
-            plan = self.plan(my_cluster, placement)
+            plan = self.plan(my_cluster, placement, previous, version)
         except PlacementError as err:
             return self.placement_error(err)
-        return self.apply(my_cluster, plan)
+        return self.apply(my_cluster, plan, previous)
 
     # -- placement --
 
@@ -256,8 +279,40 @@ class _Change(object):
             if placement[0].style != self.cfg.style:
                 raise PlacementError(
                     'swift.placement is not of the configured style')
-        check_member(my_cluster, placement)
         return my_cluster, placement
+
+    def container_placement(self, placement):
+        """(placement, previous placement if this changes it, version).
+
+        A container keeps the placement recorded when it was made,
+        whatever the rules say now, unless its owner asked for another.
+        """
+        if not self.container:
+            return placement, (), ''
+        info = get_container_info(self.env, self.filt.app,
+                                  swift_source='AS')
+        sysmeta = info.get('sysmeta') or {}
+        recorded = sysmeta.get('autosync-placement')
+        if not (is_success(info.get('status') or 0) and recorded):
+            return placement, (), Timestamp.now().internal
+        recorded = parse_placement(recorded)
+        version = sysmeta.get('autosync-placement-version') or \
+            Timestamp.now().internal
+        if self.env.get(REQUESTED_KEY) and self.method in ('PUT', 'POST') \
+                and tuple(placement) != recorded:
+            return tuple(placement), recorded, Timestamp.now().internal
+        return recorded, (), version
+
+    def not_here(self, my_cluster: Site, placement) -> Response:
+        append_log_info(self.env, 'as:not-here')
+        self.logger.increment('request.refused')
+        resp = HTTPConflict(
+            body='autosync: %s is placed on %s, not at this site (%s); '
+                 'make this request there.\n' % (
+                     self.req.path, _names(placement), my_cluster.name),
+            content_type='text/plain', request=self.req)
+        resp.headers[PLACEMENT_HEADER] = _names(placement)
+        return resp
 
     def placement_error(self, err: Exception) -> Response:
         self.logger.error('autosync: %s %s: bad placement: %s',
@@ -287,7 +342,8 @@ class _Change(object):
                 SignedFields(self.method, self.req.path, query, orig,
                              headers.get(SYNC_TO, ''),
                              headers.get(SYNC_KEY, ''),
-                             headers.get(RESELLER_HEADER, '')),
+                             headers.get(RESELLER_HEADER, ''),
+                             headers.get(SET_PLACEMENT_HEADER, '')),
                 headers.get(AUTH_HEADER), self.cfg.signature_window)
         except PlacementError as err:
             return self.refuse_peer('as:bad-origin', str(err))
@@ -307,6 +363,11 @@ class _Change(object):
             self.env['swift_owner'] = True
             if reseller:
                 self.env['reseller_request'] = True
+        new_placement = headers.pop(SET_PLACEMENT_HEADER, None)
+        if new_placement:
+            refusal = self.record_placement(new_placement)
+            if refusal:
+                return refusal
         if self.method in ('PUT', 'POST'):
             # Sysmeta, not user metadata: an extra user item at peers only
             # would make requests within Swift's metadata limits here fail
@@ -318,6 +379,26 @@ class _Change(object):
         if sync_to is not None and sync_key is not None:
             self.ensure_sync_headers(resp, sync_to, sync_key)
         return resp
+
+    def record_placement(self, value: str):
+        """Record the placement another site sent, unless a newer change
+        is recorded here: of two concurrent changes, the later one wins
+        at every site, so the ring ends whole."""
+        version, _, names = value.partition(' ')
+        info = get_container_info(self.env, self.filt.app,
+                                  swift_source='AS')
+        here = (info.get('sysmeta') or {}).get('autosync-placement-version')
+        if here and is_success(info.get('status') or 0) and \
+                Timestamp(here) > Timestamp(version):
+            append_log_info(self.env, 'as:older-placement')
+            return HTTPConflict(
+                body='autosync: a newer placement change is recorded here '
+                     '(%s); this one (%s) was not applied.\n' % (
+                         here, version),
+                content_type='text/plain', request=self.req)
+        self.req.headers[PLACEMENT_SYSMETA] = names
+        self.req.headers[VERSION_SYSMETA] = version
+        return None
 
     def refuse_peer(self, reason: str, why: str) -> Response:
         append_log_info(self.env, reason)
@@ -366,10 +447,17 @@ class _Change(object):
         return error(body='autosync: %s.\n' % why,
                      content_type='text/plain', request=self.req)
 
-    def plan(self, my_cluster: Site, placement):
+    def plan(self, my_cluster: Site, placement, previous=(),
+             version: str = ''):
         """Every peer request, built before anything changes anywhere
-        so that a site we cannot reach by name stops the change early."""
+        so that a site we cannot reach by name stops the change early.
+
+        With ``previous`` (a placement change), sites new to the
+        container get it by PUT with its metadata, and sites no longer in
+        the placement are unwired: their sync target and key are cleared
+        and their copy stays where it is."""
         sync = {}
+        new_placement = ''
         if self.container and self.method in ('PUT', 'POST'):
             key = self.sync_key()
             sync = {site: (sync_target(next_in_ring(placement, site),
@@ -377,6 +465,7 @@ class _Change(object):
                     for site in placement}
             self.req.headers[SYNC_TO], self.req.headers[SYNC_KEY] = \
                 sync[my_cluster]
+            new_placement = '%s %s' % (version, _names(placement))
         if not self.filt.signing_key(my_cluster):
             raise PlacementError('no key to sign requests to other sites')
         forwarded = self.forwarded_headers(my_cluster)
@@ -385,13 +474,39 @@ class _Change(object):
         for site in placement:
             if site == my_cluster:
                 continue
+            method = self.method
             headers = dict(forwarded)
-            sync_to, sync_key = sync.get(site, ('', ''))
+            if previous and site not in previous:
+                method = 'PUT'
+                headers = dict(self.current_metadata(), **forwarded)
             if sync:
-                headers[SYNC_TO], headers[SYNC_KEY] = sync_to, sync_key
+                headers[SYNC_TO], headers[SYNC_KEY] = sync[site]
+                headers[SET_PLACEMENT_HEADER] = new_placement
             requests.append(self.signed_request(
-                my_cluster, site, self.method, headers, query))
+                my_cluster, site, method, headers, query))
+        for site in previous:
+            if site not in placement:
+                headers = {name: value for name, value in forwarded.items()
+                           if name.lower() in TOKEN_HEADERS}
+                headers.update({
+                    ORIG_CLUSTER_HEADER: my_cluster.name, SYNC_TO: '',
+                    SYNC_KEY: '', SET_PLACEMENT_HEADER: new_placement,
+                    'Content-Length': '0'})
+                requests.append(self.signed_request(
+                    my_cluster, site, 'POST', headers))
         return sync, requests
+
+    def current_metadata(self) -> dict:
+        """The container's metadata, for a site that is to get it."""
+        info = get_container_info(self.env, self.filt.app,
+                                  swift_source='AS')
+        headers = {'X-Container-Meta-' + name: value
+                   for name, value in (info.get('meta') or {}).items()}
+        for header, field in (('X-Container-Read', 'read_acl'),
+                              ('X-Container-Write', 'write_acl')):
+            if info.get(field):
+                headers[header] = info[field]
+        return headers
 
     def signed_request(self, my_cluster: Site, site: Site, method: str,
                        headers: dict, query: str = '') -> PeerRequest:
@@ -400,7 +515,8 @@ class _Change(object):
         fields = SignedFields(method, urlsplit(url).path, query,
                               my_cluster.name, headers.get(SYNC_TO, ''),
                               headers.get(SYNC_KEY, ''),
-                              headers.get(RESELLER_HEADER, ''))
+                              headers.get(RESELLER_HEADER, ''),
+                              headers.get(SET_PLACEMENT_HEADER, ''))
         headers[AUTH_HEADER] = sign(self.filt.signing_key(my_cluster),
                                     fields)
         return PeerRequest(site.name, method,
@@ -464,7 +580,7 @@ class _Change(object):
         headers['Content-Length'] = '0'
         return headers
 
-    def apply(self, my_cluster: Site, plan) -> Response:
+    def apply(self, my_cluster: Site, plan, previous=()) -> Response:
         sync, requests = plan
         if self.container and self.method == 'DELETE' and \
                 self.local_delete_may_succeed():
@@ -498,6 +614,8 @@ class _Change(object):
         failed = failures(answers)
         if not failed:
             self.logger.increment('fanout.ok')
+            if previous:
+                self.report_change(local, previous)
             return local
         return self.disagreement(
             503, '%s %s was applied at %s but failed at %s; the sites now '
@@ -505,6 +623,17 @@ class _Change(object):
                 self.method, self.req.path,
                 ', '.join(a.site for a in answers if a.ok),
                 ', '.join(a.site for a in failed)), answers)
+
+    def report_change(self, local: Response, previous) -> None:
+        placement = parse_placement(self.req.headers[PLACEMENT_SYSMETA])
+        local.headers[PLACEMENT_HEADER] = _names(placement)
+        unwired = [site for site in previous if site not in placement]
+        if unwired:
+            # Never deleted: the owner decides what becomes of them.
+            local.headers[UNWIRED_HEADER] = _names(unwired)
+        self.logger.info('autosync: %s placement %s -> %s, unwired: %s',
+                         self.req.path, _names(previous), _names(placement),
+                         _names(unwired) or '-')
 
     def delete_answer(self, local: Response, answers) -> Response:
         status, culprits = delete_outcome(answers)
@@ -551,6 +680,10 @@ class _Change(object):
         if not is_success(sub_resp.status_int):
             self.logger.error('autosync: could not set container-sync on '
                               '%s: %s', self.req.path, sub_resp.status)
+
+
+def _names(sites) -> str:
+    return ', '.join(site.name for site in sites)
 
 
 def _reason(resp: Response) -> str:

@@ -6,7 +6,7 @@ is the HMAC-SHA256, under the shared key, of::
 
     METHOD \\n PATH \\n QUERY \\n ORIG-CLUSTER \\n TIMESTAMP \\n NONCE
     \\n X-CONTAINER-SYNC-TO \\n X-CONTAINER-SYNC-KEY
-    \\n X-AUTOSYNC-RESELLER-REQUEST
+    \\n X-AUTOSYNC-RESELLER-REQUEST \\n X-AUTOSYNC-SET-PLACEMENT
 
 The sync headers are signed too: whoever could change them in flight could
 point a container's objects at a cluster of their choosing. So is the
@@ -27,6 +27,7 @@ from typing import Optional, Sequence
 AUTH_HEADER = 'X-Autosync-Auth'
 ORIG_CLUSTER_HEADER = 'X-Orig-Cluster'
 RESELLER_HEADER = 'X-Autosync-Reseller-Request'
+SET_PLACEMENT_HEADER = 'X-Autosync-Set-Placement'
 
 NONCE_BYTES = 16
 
@@ -40,6 +41,7 @@ class SignedFields:
     sync_to: str = ''
     sync_key: str = ''
     reseller: str = ''
+    placement: str = ''
 
 
 class SignatureError(Exception):
@@ -54,7 +56,8 @@ def _digest(key: str, fields: SignedFields, timestamp: str,
             nonce: str) -> str:
     message = '\n'.join((
         fields.method, fields.path, fields.query, fields.orig_cluster,
-        timestamp, nonce, fields.sync_to, fields.sync_key, fields.reseller))
+        timestamp, nonce, fields.sync_to, fields.sync_key, fields.reseller,
+        fields.placement))
     return hmac.new(key.encode('utf-8'), message.encode('utf-8'),
                     hashlib.sha256).hexdigest()
 

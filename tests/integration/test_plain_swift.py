@@ -20,7 +20,10 @@ VOLATILE = ('x-trans-id', 'x-openstack-request-id', 'date',
             'x-copied-from-last-modified', 'x-container-object-count',
             'x-container-bytes-used')
 # What autosync sets on purpose: the sync ring (seen by the owner).
-AUTOSYNC_HEADERS = ('x-container-sync-to', 'x-container-sync-key')
+# What autosync adds to a container's answers on purpose: the sync
+# headers it sets, and the placement it shows the owner.
+AUTOSYNC_HEADERS = ('x-container-sync-to', 'x-container-sync-key',
+                    'x-autosync-placement')
 BODY = b'0123456789 hello, plain swift'
 ETAG = '"%s"' % hashlib.md5(BODY).hexdigest()
 

@@ -81,7 +81,11 @@ def test_single_site_placement_changes_only_here(swift):
     resp = client_request(CONTAINER).get_response(filt)
     assert resp.status_int == 201
     assert 'X-Container-Sync-To' not in swift.store[CONTAINER]
-    assert [c[0] for c in swift.calls] == ['PUT']
+    # One PUT, here only; the look-up before it is whether the container
+    # exists (and has a recorded placement).
+    assert [c[0] for c in swift.calls if c[0] != 'HEAD'] == ['PUT']
+    assert swift.store[CONTAINER][
+        'X-Container-Sysmeta-Autosync-Placement'] == A
 
 
 # -- a placement chosen per request --
@@ -143,19 +147,23 @@ def test_malformed_request_placement_is_500_and_changes_nothing(
     assert here.logger.lines['error']
 
 
-def test_request_placement_without_my_cluster_is_500(sites):
+def test_container_placed_elsewhere_is_409_naming_its_sites(sites):
+    # A placement engine may place a container on other sites only: say
+    # where it lives, change nothing anywhere.
     here, peer = sites.url_style(2)
     resp = with_placement(here, [peer.url])
-    assert resp.status_int == 500
-    assert b'is not in the placement' in resp.body
-    assert here.swift.calls == []
+    assert resp.status_int == 409
+    assert ('is placed on %s, not at this site (%s)' % (
+        peer.url, here.url)).encode() in resp.body
+    assert resp.headers['X-Autosync-Placement'] == peer.url
+    assert here.swift.calls_for('PUT') == []
     assert peer.received == []
-    assert here.logger.counters['placement.invalid'] == 1
+    assert here.logger.counters['request.refused'] == 1
 
 
 def test_bad_placement_is_marked_in_the_proxy_log(swift):
     filt = pair_filter(swift, logger=FakeLogger())
-    req = client_request(CONTAINER, environ={'swift.placement': [B]})
+    req = client_request(CONTAINER, environ={'swift.placement': ['x']})
     req.get_response(filt)
     assert 'as:bad-placement' in req.environ['swift.log_info']
 

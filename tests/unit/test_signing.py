@@ -43,7 +43,7 @@ def test_signature_with_another_key_is_refused():
     ('method', 'DELETE'), ('path', '/v1/AUTH_x/other'),
     ('query', 'a=2'), ('orig_cluster', '//r1/evil'),
     ('sync_to', '//R1/EVIL/AUTH_x/c'), ('sync_key', 'stolen'),
-    ('reseller', 'true')])
+    ('reseller', 'true'), ('placement', '1.0 //r1/evil')])
 def test_tampered_field_is_refused(field, value):
     auth = sign('k1', FIELDS, now=NOW)
     tampered = dataclasses.replace(FIELDS, **{field: value})
