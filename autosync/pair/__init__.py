@@ -1,9 +1,10 @@
-"""``autosync-pair``: two real Swift clusters on one machine.
+"""``autosync-pair``: two (or more) real Swift clusters on one machine.
 
-The pair is two independent Swift clusters, A and B, on 127.0.0.1, built
-from the installed ``swift`` package: each has its own swift_dir, rings,
-storage servers, proxy (with autosync in its pipeline), memcached,
-container-sync daemon and updaters. Both share one container-sync realm.
+The pair is two independent Swift clusters, A and B (``--sites 3``: A, B
+and C, and so on), on 127.0.0.1, built from the installed ``swift``
+package: each has its own swift_dir, rings, storage servers, proxy (with
+autosync in its pipeline), memcached, container-sync daemon and
+updaters. All share one container-sync realm.
 
 Modules, one job each:
 

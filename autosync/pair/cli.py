@@ -1,11 +1,13 @@
-"""``autosync-pair``: two Swift clusters with autosync on one machine.
+"""``autosync-pair``: two (or more) Swift clusters with autosync on one
+machine.
 
-    autosync-pair up [--port-a N] [--port-b N] [--style realm|url]
-                     [--no-autosync] [--sync-interval SECONDS]
+    autosync-pair up [--sites N] [--port-a N] [--port-b N] [--port-c N]...
+                     [--style realm|url] [--no-autosync]
+                     [--sync-interval SECONDS] [--placement-conf FILE]
     autosync-pair status
-    autosync-pair env a|b [--user ACCOUNT:USER]
-    autosync-pair sync a|b          one container-sync pass now
-    autosync-pair down [--cluster a|b] [--wipe]
+    autosync-pair env a|b|c... [--user ACCOUNT:USER]
+    autosync-pair sync a|b|c...     one container-sync pass now
+    autosync-pair down [--cluster a|b|c...] [--wipe]
 
 Every command takes ``--data-dir`` (default: $AUTOSYNC_PAIR_DIR, else a
 directory on /dev/shm, else ~/.local/state/autosync-pair).
@@ -19,8 +21,8 @@ from typing import List, Optional
 
 from autosync.pair import control, render
 from autosync.pair.layout import (
-    CLUSTERS, DEFAULT_PORTS, DEFAULT_SYNC_INTERVAL, REALM, STYLES, USERS,
-    Layout, default_data_dir)
+    DEFAULT_PORTS, DEFAULT_SITES, DEFAULT_SYNC_INTERVAL, REALM, SITE_NAMES,
+    STYLES, USERS, Layout, Settings, default_data_dir)
 
 DEFAULT_USER = 'test:tester'
 
@@ -43,12 +45,21 @@ def data_dir_option(layout: Layout) -> str:
     return ' --data-dir %s' % shlex.quote(layout.data_dir)
 
 
-def saved_settings(layout: Layout):
+def saved_settings(layout: Layout, cluster: Optional[str] = None
+                   ) -> Settings:
+    """The pair's settings; PairError when there is no pair, or when
+    ``cluster`` is not one of its clusters."""
     settings = layout.load_settings()
     if settings is None:
         raise control.PairError('no pair in %s; run "autosync-pair up%s" '
                                 'first' % (layout.data_dir,
                                            data_dir_option(layout)))
+    if cluster is not None and cluster not in settings.clusters:
+        raise control.PairError(
+            'cluster %s is not in the pair in %s: it has %d sites (%s); '
+            '"autosync-pair up --sites N" sets how many' % (
+                cluster, layout.data_dir, settings.sites,
+                ', '.join(settings.clusters)))
     return settings
 
 
@@ -64,26 +75,42 @@ def describe_users() -> List[str]:
     return lines
 
 
-def print_tour(layout: Layout, settings, elapsed: Optional[float]) -> None:
+def describe_ring(settings: Settings) -> str:
+    """The realm-style sync ring: a <-> b, or a -> b -> c -> a."""
+    sites = ['//%s/%s' % (REALM, c) for c in settings.clusters]
+    if len(sites) == 2:
+        return ' <-> '.join(sites)
+    return ' -> '.join(sites + sites[:1])
+
+
+def print_tour(layout: Layout, settings: Settings,
+               elapsed: Optional[float]) -> None:
     option = data_dir_option(layout)
+    what = ('The pair' if settings.sites == 2
+            else 'The %d clusters' % settings.sites)
     if elapsed is None:
-        print('The pair was already up (data in %s).' % layout.data_dir)
+        print('%s %s already up (data in %s).' % (
+            what, 'was' if settings.sites == 2 else 'were', layout.data_dir))
     else:
-        print('The pair is up in %.1f s (data in %s).'
-              % (elapsed, layout.data_dir))
-    for cluster in CLUSTERS:
+        print('%s %s up in %.1f s (data in %s).' % (
+            what, 'is' if settings.sites == 2 else 'are', elapsed,
+            layout.data_dir))
+    for cluster in settings.clusters:
         print('  cluster %s: proxy %s  auth %s' % (
             cluster.upper(), render.proxy_url(settings, cluster),
             auth_url(settings, cluster)))
     if not settings.autosync:
         print('  autosync: not in the pipeline (--no-autosync)')
     elif settings.style == 'realm':
-        print('  autosync: realm style, //%s/a <-> //%s/b'
-              % (REALM, REALM))
+        print('  autosync: realm style, %s' % describe_ring(settings))
     else:
         print('  autosync: full-URL style')
+    if settings.placement_conf:
+        print('  placement: [%s] before autosync (--placement-conf)'
+              % render.PLACEMENT_SECTION)
     print('  container-sync every %g s' % settings.sync_interval)
-    print('  users (on both clusters):')
+    print('  users (on %s):' % ('both clusters' if settings.sites == 2
+                                else 'every cluster'))
     print('\n'.join(describe_users()))
     if settings.autosync and settings.style == 'url':
         print('\nFull-URL style: objects sync only into containers that '
@@ -92,19 +119,47 @@ def print_tour(layout: Layout, settings, elapsed: Optional[float]) -> None:
     print('\nTry it:')
     print('  eval "$(autosync-pair%s env a)"; echo hello > hello.txt; '
           'swift post demo; swift upload demo hello.txt' % option)
-    print('  eval "$(autosync-pair%s env b)"; swift stat demo   '
-          '# on B too, with Sync To/Key' % option)
+    for cluster in settings.clusters[1:]:
+        print('  eval "$(autosync-pair%s env %s)"; swift stat demo   '
+              '# on %s too, with Sync To/Key' % (option, cluster,
+                                                 cluster.upper()))
+    # An object takes one sync pass per hop to the last site of the ring.
     print('  sleep %d; swift list demo   # hello.txt came by container-sync'
-          % (2 * settings.sync_interval + 1))
+          % (2 * (settings.sites - 1) * settings.sync_interval + 1))
+
+
+def read_placement_conf(path: Optional[str]) -> Optional[str]:
+    """The --placement-conf file's text; '' for --placement-conf ''."""
+    if not path:
+        return path
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError as e:
+        raise control.PairError('--placement-conf %s: %s'
+                                % (path, e.strerror)) from e
+    try:
+        render.check_placement_conf(text, path)
+    except ValueError as e:
+        raise control.PairError(str(e)) from e
+    return text
 
 
 def cmd_up(args) -> int:
     layout = Layout(args.data_dir)
-    ports = {c: getattr(args, 'port_' + c) for c in CLUSTERS
+    ports = {c: getattr(args, 'port_' + c) for c in SITE_NAMES
              if getattr(args, 'port_' + c) is not None}
     settings = control.merge_settings(
         layout.load_settings(), ports, style=args.style,
-        autosync=args.autosync, sync_interval=args.sync_interval)
+        autosync=args.autosync, sync_interval=args.sync_interval,
+        sites=args.sites,
+        placement_conf=read_placement_conf(args.placement_conf))
+    beyond = sorted(set(ports) - set(settings.clusters))
+    if beyond:
+        raise control.PairError(
+            '--port-%s: the pair has %d sites (%s); add --sites %d' % (
+                beyond[-1], settings.sites, ', '.join(settings.clusters),
+                SITE_NAMES.index(beyond[-1]) + 1))
     started_at = time.monotonic()
     try:
         started = control.up(layout, settings)
@@ -117,10 +172,13 @@ def cmd_up(args) -> int:
 
 def cmd_down(args) -> int:
     layout = Layout(args.data_dir)
-    clusters = [args.cluster] if args.cluster else CLUSTERS
     if args.wipe and args.cluster:
         raise control.PairError('--wipe removes the whole pair; it cannot '
                                 'go with --cluster')
+    clusters = None
+    if args.cluster:
+        saved_settings(layout, args.cluster)
+        clusters = [args.cluster]
     stopped = control.down(layout, clusters, wipe=args.wipe)
     print('stopped %d processes%s' % (
         len(stopped), '; removed %s' % layout.data_dir if args.wipe else ''))
@@ -146,7 +204,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_env(args) -> int:
-    settings = saved_settings(Layout(args.data_dir))
+    settings = saved_settings(Layout(args.data_dir), args.cluster)
     print('export ST_AUTH=%s' % shlex.quote(auth_url(settings,
                                                      args.cluster)))
     print('export ST_USER=%s' % shlex.quote(args.user))
@@ -156,7 +214,7 @@ def cmd_env(args) -> int:
 
 def cmd_sync(args) -> int:
     layout = Layout(args.data_dir)
-    saved_settings(layout)
+    saved_settings(layout, args.cluster)
     control.sync_once(layout, args.cluster)
     return 0
 
@@ -167,12 +225,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help='where the pair lives (default: %(default)s)')
     parser = argparse.ArgumentParser(
         prog='autosync-pair',
-        description='Two Swift clusters with autosync on 127.0.0.1.')
+        description='Two (or more) Swift clusters with autosync on '
+        '127.0.0.1.')
     commands = parser.add_subparsers(dest='command', required=True)
 
     up = commands.add_parser('up', parents=[common],
                              help='build and start the pair')
-    for cluster in CLUSTERS:
+    up.add_argument('--sites', type=int, metavar='N',
+                    choices=range(DEFAULT_SITES, len(SITE_NAMES) + 1),
+                    help='how many clusters: a, b, c... in one '
+                    'container-sync realm, synced in a ring a -> b -> ... '
+                    '-> a (default %d, at most %d)'
+                    % (DEFAULT_SITES, len(SITE_NAMES)))
+    for cluster in SITE_NAMES:
         up.add_argument('--port-' + cluster, type=int, metavar='PORT',
                         help='first of the 5 ports of cluster %s (proxy, '
                         'account, container, object, memcached; default '
@@ -187,11 +252,17 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument('--sync-interval', type=float, metavar='SECONDS',
                     help='container-sync interval (default %g)'
                     % DEFAULT_SYNC_INTERVAL)
+    up.add_argument('--placement-conf', metavar='FILE',
+                    help='a file holding one [filter:placement] section '
+                    '(with its "use = egg:..." line): it goes into every '
+                    "proxy's conf as it is, and placement into the "
+                    'pipeline right before autosync; kept for later '
+                    "\"up\"s, --placement-conf '' removes it")
     up.set_defaults(func=cmd_up)
 
     down = commands.add_parser('down', parents=[common],
                                help='stop what up started')
-    down.add_argument('--cluster', choices=CLUSTERS,
+    down.add_argument('--cluster', choices=SITE_NAMES,
                       help='stop only this cluster')
     down.add_argument('--wipe', action='store_true',
                       help='also remove the data directory')
@@ -203,14 +274,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     env = commands.add_parser('env', parents=[common],
                               help='ST_AUTH/ST_USER/ST_KEY for swift')
-    env.add_argument('cluster', choices=CLUSTERS)
+    env.add_argument('cluster', choices=SITE_NAMES)
     env.add_argument('--user', default=DEFAULT_USER,
                      help='ACCOUNT:USER (default %(default)s)')
     env.set_defaults(func=cmd_env)
 
     sync = commands.add_parser('sync', parents=[common],
                                help='one container-sync pass now')
-    sync.add_argument('cluster', choices=CLUSTERS)
+    sync.add_argument('cluster', choices=SITE_NAMES)
     sync.set_defaults(func=cmd_sync)
     return parser
 

@@ -12,7 +12,7 @@ import subprocess
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from autosync.pair import health, process, render, rings, services
-from autosync.pair.layout import CLUSTERS, Layout, Settings
+from autosync.pair.layout import Layout, Settings
 
 START_TIMEOUT = 90.0
 SYNC_ONCE_TIMEOUT = 120.0
@@ -38,10 +38,10 @@ def merge_settings(saved: Optional[Settings], ports: Dict[str, int],
     if saved is None:
         return Settings.new(ports=ports, **choices)
     return dataclasses.replace(saved, ports=dict(saved.ports, **ports),
-                               **choices)
+                               **choices).completed()
 
 
-def running_processes(layout: Layout, clusters: Iterable[str] = CLUSTERS
+def running_processes(layout: Layout, clusters: Iterable[str]
                       ) -> Dict[Tuple[str, str], int]:
     """(cluster, process name) -> PID, for every process still running."""
     found = {}
@@ -90,11 +90,11 @@ def check_ports(settings: Settings, wanted: List[Tuple[str, str]]) -> None:
 
 def prepare(layout: Layout, settings: Settings) -> None:
     """Directories, settings, configuration files and rings."""
-    for directory in layout.directories():
+    for directory in layout.directories(settings.clusters):
         os.makedirs(directory, exist_ok=True)
     layout.save_settings(settings)
     render.write(layout, settings)
-    for cluster in CLUSTERS:
+    for cluster in settings.clusters:
         rings.build_rings(layout, settings, cluster)
 
 
@@ -140,12 +140,14 @@ def up(layout: Layout, settings: Settings) -> List[str]:
     this call started are stopped again and PairError says why.
     """
     settings.check()
-    running = running_processes(layout)
+    running = running_processes(layout, layout.clusters_on_disk())
     saved = layout.load_settings()
-    if running and saved and not saved.same_clusters(settings):
-        raise PairError('the pair in %s runs with other settings; run '
-                        '"autosync-pair down" first' % layout.data_dir)
-    missing = [(c, s) for c in CLUSTERS for s in services.SERVICES
+    changes = saved.changes(settings) if running and saved else []
+    if changes:
+        raise PairError('the pair in %s runs with other settings (%s); run '
+                        '"autosync-pair down" first'
+                        % (layout.data_dir, '; '.join(changes)))
+    missing = [(c, s) for c in settings.clusters for s in services.SERVICES
                if (c, s.name) not in running]
     if not missing:
         return []
@@ -165,7 +167,7 @@ def up(layout: Layout, settings: Settings) -> List[str]:
             if not service.is_server:
                 start_service(layout, settings, cluster, service)
                 started.append((cluster, service))
-        for cluster in CLUSTERS:
+        for cluster in settings.clusters:
             health.create_accounts(settings.port(cluster, 'proxy'))
     except BaseException:
         process.stop([layout.pid_file(c, s.name) for c, s in started])
@@ -173,9 +175,12 @@ def up(layout: Layout, settings: Settings) -> List[str]:
     return ['%s %s' % (c, s.name) for c, s in started]
 
 
-def down(layout: Layout, clusters: Iterable[str] = CLUSTERS,
+def down(layout: Layout, clusters: Optional[Iterable[str]] = None,
          wipe: bool = False) -> List[str]:
-    """Stop the processes of ``clusters``; return the PID files stopped."""
+    """Stop the processes of ``clusters`` (default: every cluster found
+    in the data directory); return the PID files stopped."""
+    if clusters is None:
+        clusters = layout.clusters_on_disk()
     pid_files = [layout.pid_file(c, s.name)
                  for c in clusters for s in services.SERVICES]
     stopped = process.stop(pid_files)
@@ -192,7 +197,7 @@ def down(layout: Layout, clusters: Iterable[str] = CLUSTERS,
 
 def status(layout: Layout, settings: Settings) -> List[ProcessStatus]:
     found = []
-    for cluster in CLUSTERS:
+    for cluster in settings.clusters:
         for service in services.SERVICES:
             started = process.running(layout.pid_file(cluster, service.name))
             healthy = None

@@ -9,7 +9,8 @@ Everything of one pair lives under one data directory::
     DATA/a/log/NAME.log         one log per process
     DATA/a/run/NAME.pid         one PID file per process
     DATA/a/cache/               recon cache
-    DATA/b/...                  the same for cluster B
+    DATA/b/...                  the same for cluster B (and C, D, E
+                                with --sites 3 and more)
 
 The default data directory is on tmpfs (/dev/shm) when the machine has
 it: Swift keeps object metadata in xattrs, and ext4 holds only about
@@ -21,12 +22,15 @@ import getpass
 import json
 import os
 import secrets
-from typing import Dict, Optional
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
-CLUSTERS = ('a', 'b')
+# Sites are named a, b, c...; cluster x's base port is 8180 + 100 * i.
+SITE_NAMES = ('a', 'b', 'c', 'd', 'e')
+DEFAULT_SITES = 2
+CLUSTERS = SITE_NAMES[:DEFAULT_SITES]
 REALM = 'autosync'
 STYLES = ('realm', 'url')
-DEFAULT_PORTS = {'a': 8180, 'b': 8280}
+DEFAULT_PORTS = {c: 8180 + 100 * i for i, c in enumerate(SITE_NAMES)}
 DEFAULT_SYNC_INTERVAL = 5.0
 DATA_DIR_ENV = 'AUTOSYNC_PAIR_DIR'
 SETTINGS_FILE = 'pair.json'
@@ -78,17 +82,33 @@ class Settings:
     realm_key: str = ''
     autosync_key: str = ''
     hash_suffixes: Dict[str, str] = dataclasses.field(default_factory=dict)
+    sites: int = DEFAULT_SITES
+    # A [filter:placement] section for every proxy, '' for none.
+    placement_conf: str = ''
 
     @classmethod
-    def new(cls, **choices) -> 'Settings':
-        ports = dict(DEFAULT_PORTS)
-        ports.update(choices.pop('ports', None) or {})
-        return cls(
-            ports=ports,
-            realm_key=secrets.token_hex(32),
-            autosync_key=secrets.token_hex(32),
-            hash_suffixes={c: secrets.token_hex(16) for c in CLUSTERS},
-            **choices)
+    def new(cls, ports: Optional[Dict[str, int]] = None,
+            **choices) -> 'Settings':
+        return cls(ports=dict(ports or {}),
+                   realm_key=secrets.token_hex(32),
+                   autosync_key=secrets.token_hex(32),
+                   **choices).completed()
+
+    def completed(self) -> 'Settings':
+        """These settings with a port and a hash suffix for each cluster.
+
+        Both are kept for clusters left out by a smaller ``sites``: the
+        suffix must stay the same for as long as the cluster's data does.
+        """
+        ports = {c: DEFAULT_PORTS[c] for c in self.clusters}
+        suffixes = {c: secrets.token_hex(16) for c in self.clusters}
+        return dataclasses.replace(
+            self, ports=dict(ports, **self.ports),
+            hash_suffixes=dict(suffixes, **self.hash_suffixes))
+
+    @property
+    def clusters(self) -> Tuple[str, ...]:
+        return SITE_NAMES[:self.sites]
 
     def port(self, cluster: str, service: str) -> int:
         return self.ports[cluster] + PORT_OFFSETS[service]
@@ -96,31 +116,42 @@ class Settings:
     def all_ports(self) -> Dict[int, str]:
         """Every port of the pair -> a label naming its owner."""
         return {self.port(c, s): '%s %s' % (c, s)
-                for c in CLUSTERS for s in PORT_OFFSETS}
+                for c in self.clusters for s in PORT_OFFSETS}
 
     def check(self) -> None:
         """Raise ValueError naming the option when settings conflict."""
         if self.style not in STYLES:
             raise ValueError('style %r: must be one of %s'
                              % (self.style, ', '.join(STYLES)))
-        for cluster in CLUSTERS:
+        if not DEFAULT_SITES <= self.sites <= len(SITE_NAMES):
+            raise ValueError('--sites %r: must be between %d and %d'
+                             % (self.sites, DEFAULT_SITES, len(SITE_NAMES)))
+        for cluster in self.clusters:
             base = self.ports[cluster]
             if not 1024 <= base <= 65535 - len(PORT_OFFSETS):
                 raise ValueError('--port-%s %r: must be between 1024 and %d'
                                  % (cluster, base,
                                     65535 - len(PORT_OFFSETS)))
-        if len(self.all_ports()) != len(CLUSTERS) * len(PORT_OFFSETS):
+        if len(self.all_ports()) != len(self.clusters) * len(PORT_OFFSETS):
             raise ValueError(
-                '--port-a %d and --port-b %d: each cluster uses %d '
-                'consecutive ports, and they overlap'
-                % (self.ports['a'], self.ports['b'], len(PORT_OFFSETS)))
+                '%s: each cluster uses %d consecutive ports, and they '
+                'overlap' % (', '.join('--port-%s %d' % (c, self.ports[c])
+                                       for c in self.clusters),
+                             len(PORT_OFFSETS)))
         if self.sync_interval <= 0:
             raise ValueError('--sync-interval %r: must be positive'
                              % self.sync_interval)
 
-    def same_clusters(self, other: 'Settings') -> bool:
-        """True when both would render the same configuration."""
-        return dataclasses.asdict(self) == dataclasses.asdict(other)
+    def changes(self, other: 'Settings') -> List[str]:
+        """What differs from ``other``, one phrase per setting."""
+        mine, theirs = dataclasses.asdict(self), dataclasses.asdict(other)
+        return ['%s %s, not %s' % (name, mine[name], theirs[name])
+                if name in SHOWN_SETTINGS else name
+                for name in mine if mine[name] != theirs[name]]
+
+
+# Settings an error message may show (the others are secrets or long).
+SHOWN_SETTINGS = ('ports', 'style', 'autosync', 'sync_interval', 'sites')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,13 +191,17 @@ class Layout:
     def cache_dir(self, cluster: str) -> str:
         return os.path.join(self.cluster_dir(cluster), 'cache')
 
-    def directories(self):
-        for cluster in CLUSTERS:
+    def directories(self, clusters: Iterable[str]) -> Iterator[str]:
+        for cluster in clusters:
             yield self.swift_dir(cluster)
             yield os.path.join(self.devices(cluster), 'd1')
             yield self.log_dir(cluster)
             yield self.run_dir(cluster)
             yield self.cache_dir(cluster)
+
+    def clusters_on_disk(self) -> List[str]:
+        """Every cluster that has a run directory here, running or not."""
+        return [c for c in SITE_NAMES if os.path.isdir(self.run_dir(c))]
 
     def load_settings(self) -> Optional[Settings]:
         """The saved settings, or None when no pair was set up here."""

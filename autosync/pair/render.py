@@ -1,16 +1,22 @@
-"""Settings -> the configuration files of both clusters.
+"""Settings -> the configuration files of every cluster.
 
 The files are ``templates/*`` filled in with :class:`string.Template`;
-the parts that depend on the style (realm or full URL) or on whether
-autosync is in the pipeline are built here.
+the parts that depend on the number of sites, the style (realm or full
+URL) or on which filters are in the pipeline are built here.
+
+An extra filter goes in every proxy before autosync: ``up
+--placement-conf FILE`` puts FILE's ``[filter:placement]`` section into
+each proxy-server.conf and ``placement`` into the pipeline right before
+``autosync`` (after ``tempauth``).
 """
 
+import configparser
 import getpass
 import os
 import string
 from typing import Dict
 
-from autosync.pair.layout import CLUSTERS, REALM, USERS, Layout, Settings
+from autosync.pair.layout import REALM, USERS, Layout, Settings
 
 TEMPLATES_DIR = os.path.join(os.path.dirname(__file__), 'templates')
 CONF_FILES = (
@@ -39,9 +45,44 @@ def realm_site(cluster: str) -> str:
     return '//%s/%s' % (REALM, cluster)
 
 
+PLACEMENT_SECTION = 'filter:placement'
+
+
 def pipeline(settings: Settings) -> str:
-    middle = ' autosync ' if settings.autosync else ' '
-    return PIPELINE_BEFORE_AUTOSYNC + middle + PIPELINE_AFTER_AUTOSYNC
+    middle = (['placement'] if settings.placement_conf else []) + (
+        ['autosync'] if settings.autosync else [])
+    return ' '.join([PIPELINE_BEFORE_AUTOSYNC] + middle
+                    + [PIPELINE_AFTER_AUTOSYNC])
+
+
+def check_placement_conf(text: str, source: str) -> None:
+    """Raise ValueError unless ``text`` is one [filter:placement] section
+    with a ``use`` line: the proxy's conf gets it as it is."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text, source)
+    except configparser.Error as e:
+        raise ValueError('--placement-conf %s: %s' % (source, e)) from e
+    found = (['DEFAULT'] if parser.defaults() else []) + parser.sections()
+    if found != [PLACEMENT_SECTION] or not parser.has_option(
+            PLACEMENT_SECTION, 'use'):
+        raise ValueError(
+            '--placement-conf %s: must hold exactly one [%s] section, '
+            'with a "use" line (found sections: %s)'
+            % (source, PLACEMENT_SECTION, ', '.join(found) or 'none'))
+
+
+def placement_filter(settings: Settings) -> str:
+    """The [filter:placement] section (empty without one)."""
+    if not settings.placement_conf:
+        return ''
+    return '\n%s\n' % settings.placement_conf.strip()
+
+
+def realm_clusters(settings: Settings) -> str:
+    """The realm's cluster_x lines: every cluster, in every swift_dir."""
+    return '\n'.join('cluster_%s = %s/v1/' % (c, proxy_url(settings, c))
+                     for c in settings.clusters)
 
 
 def autosync_filter(settings: Settings, cluster: str) -> str:
@@ -49,10 +90,10 @@ def autosync_filter(settings: Settings, cluster: str) -> str:
     if not settings.autosync:
         return ''
     if settings.style == 'realm':
-        sites = [realm_site(c) for c in CLUSTERS]
+        sites = [realm_site(c) for c in settings.clusters]
         lines = ['autosync_my_cluster = %s' % realm_site(cluster)]
     else:
-        sites = [proxy_url(settings, c) for c in CLUSTERS]
+        sites = [proxy_url(settings, c) for c in settings.clusters]
         lines = ['autosync_my_cluster = %s' % proxy_url(settings, cluster),
                  'autosync_key = %s' % settings.autosync_key]
     lines.append('autosync_placement = %s' % ', '.join(sites))
@@ -80,8 +121,7 @@ def values(layout: Layout, settings: Settings, cluster: str) -> Dict:
         'devices': layout.devices(cluster),
         'cache_dir': layout.cache_dir(cluster),
         'internal_client_conf': layout.conf(cluster, 'internal-client.conf'),
-        'proxy_url_a': proxy_url(settings, 'a'),
-        'proxy_url_b': proxy_url(settings, 'b'),
+        'realm_clusters': realm_clusters(settings),
         'proxy_port': settings.port(cluster, 'proxy'),
         'account_port': settings.port(cluster, 'account'),
         'container_port': settings.port(cluster, 'container'),
@@ -90,6 +130,7 @@ def values(layout: Layout, settings: Settings, cluster: str) -> Dict:
         'sync_interval': '%g' % settings.sync_interval,
         'pipeline': pipeline(settings),
         'tempauth_users': tempauth_users(),
+        'placement_filter': placement_filter(settings),
         'autosync_filter': autosync_filter(settings, cluster),
         # Full-URL sync: the copy must keep the original's timestamp, or
         # it looks newer and is synced back forever.
@@ -106,7 +147,7 @@ def render(layout: Layout, settings: Settings) -> Dict[str, str]:
     for name in CONF_FILES:
         with open(os.path.join(TEMPLATES_DIR, name)) as f:
             template = string.Template(f.read())
-        for cluster in CLUSTERS:
+        for cluster in settings.clusters:
             files[layout.conf(cluster, name)] = template.substitute(
                 values(layout, settings, cluster))
     return files
