@@ -1,4 +1,5 @@
-"""The real pair for end-to-end tests: two Swift clusters on free ports.
+"""The real pair for end-to-end tests: two (or more) Swift clusters on
+free ports.
 
 Fixtures:
 
@@ -8,16 +9,23 @@ Fixtures:
     always taken down (and wiped) at the end.
 ``url_pair`` (session)
     The same in full-URL style; started only if a test asks for it.
+``pair3`` (session)
+    Realm-style, three sites (A -> B -> C -> A) with autosync; started
+    only if a test asks for it.
 ``pair_factory`` (session)
-    ``pair_factory(style='realm', autosync=True, sync_interval=5.0)``
-    brings up one more pair; all are taken down at the end.
+    ``pair_factory(style='realm', autosync=True, sync_interval=5.0,
+    sites=2, placement_conf=None)`` brings up one more pair; all are
+    taken down at the end. ``sites=3`` gives clusters a, b and c in one
+    realm; ``placement_conf`` is the text of a ``[filter:placement]``
+    section for every proxy (``autosync-pair up --placement-conf``).
 
-A :class:`Pair` has ``a`` and ``b`` (:class:`Cluster`), ``data_dir``,
-``style``, ``run(*args)`` (the ``autosync-pair`` command),
-``env(cluster, user)``, ``sync_once()`` (one container-sync pass on both
-clusters), ``wait_until(check, timeout)`` and ``down()``.
+A :class:`Pair` has ``a`` and ``b`` (and ``c``... with more sites:
+:class:`Cluster`), ``clusters`` (all of them, in ring order),
+``data_dir``, ``style``, ``run(*args)`` (the ``autosync-pair`` command),
+``env(cluster, user)``, ``sync_once()`` (one container-sync pass on
+every cluster, in turn), ``wait_until(check, timeout)`` and ``down()``.
 
-A :class:`Cluster` has ``name`` ('a' or 'b'), ``port``, ``proxy_url``,
+A :class:`Cluster` has ``name`` ('a', 'b'...), ``port``, ``proxy_url``,
 ``auth_url``, ``users`` (``'test:tester' -> key``), ``swift_dir``,
 ``log_dir``, ``get_auth(user)`` -> (storage_url, token),
 ``connection(user)`` (a swiftclient Connection), ``sync_once()`` (one
@@ -35,12 +43,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import pytest
 
 from autosync.pair import health
-from autosync.pair.layout import PORT_OFFSETS, USERS, Layout
+from autosync.pair.layout import PORT_OFFSETS, SITE_NAMES, USERS, Layout
 
 DEFAULT_USER = 'test:tester'
 UP_TIMEOUT = 180
@@ -152,12 +160,10 @@ class Pair:
         self.data_dir = data_dir
         self.layout = Layout(data_dir)
         self.style = style
-        self.a = Cluster(self, 'a', ports['a'])
-        self.b = Cluster(self, 'b', ports['b'])
-
-    @property
-    def clusters(self) -> Tuple[Cluster, Cluster]:
-        return self.a, self.b
+        self.clusters: Tuple[Cluster, ...] = tuple(
+            Cluster(self, name, port) for name, port in sorted(ports.items()))
+        for cluster in self.clusters:
+            setattr(self, cluster.name, cluster)  # pair.a, pair.b...
 
     def run(self, *args: str) -> str:
         """Run ``autosync-pair ARGS --data-dir DIR``; return its stdout."""
@@ -208,19 +214,27 @@ def pair_factory():
     keep = bool(os.environ.get('AUTOSYNC_PAIR_KEEP'))
 
     def make(style: str = 'realm', autosync: bool = True,
-             sync_interval: float = 5.0) -> Pair:
+             sync_interval: float = 5.0, sites: int = 2,
+             placement_conf: Optional[str] = None) -> Pair:
         require_memcached()
         for attempt in range(UP_ATTEMPTS):
             data_dir = tempfile.mkdtemp(prefix='autosync-pair-',
                                         dir=pair_data_parent())
-            ports = {'a': free_base_port(taken), 'b': free_base_port(taken)}
+            ports = {c: free_base_port(taken) for c in SITE_NAMES[:sites]}
             new = Pair(data_dir, ports, style)
             started.append(new)
+            args = ['up', '--sites', str(sites), '--style', style,
+                    '--autosync' if autosync else '--no-autosync',
+                    '--sync-interval', str(sync_interval)]
+            for name, port in ports.items():
+                args += ['--port-' + name, str(port)]
+            if placement_conf is not None:
+                path = os.path.join(data_dir, 'placement.conf')
+                with open(path, 'w') as f:
+                    f.write(placement_conf)
+                args += ['--placement-conf', path]
             try:
-                new.run('up', '--port-a', str(ports['a']),
-                        '--port-b', str(ports['b']), '--style', style,
-                        '--autosync' if autosync else '--no-autosync',
-                        '--sync-interval', str(sync_interval))
+                new.run(*args)
                 return new
             except AssertionError as err:
                 # Another process took a port between our check and up.
@@ -245,6 +259,12 @@ def pair_factory():
 def pair(pair_factory) -> Pair:
     """The realm-style pair with autosync, shared by the whole session."""
     return pair_factory()
+
+
+@pytest.fixture(scope='session')
+def pair3(pair_factory) -> Pair:
+    """Three realm-style sites with autosync, A -> B -> C -> A."""
+    return pair_factory(sites=3)
 
 
 @pytest.fixture(scope='session')
