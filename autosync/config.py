@@ -22,11 +22,14 @@ BOOLEAN_WORDS = ('true', '1', 'yes', 'on', 't', 'y',
 
 
 class ConfigError(ValueError):
-    """A filter option with a value autosync cannot run with."""
+    """A filter option with a value autosync cannot run with; the message
+    names the section, the option and the value."""
+
+    section = 'filter:autosync'
 
     def __init__(self, option: str, value, why: str):
-        super().__init__('[filter:autosync] %s = %r: %s' % (
-            option, value, why))
+        super().__init__('[%s] %s = %r: %s' % (
+            self.section, option, value, why))
         self.option = option
 
 

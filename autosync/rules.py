@@ -21,6 +21,7 @@ from typing import Callable, Dict, Optional, Sequence, Tuple
 
 from swift.common.utils import list_from_csv
 
+from autosync.config import ConfigError
 from autosync.placement import PlacementError, Site, parse_placement
 
 CONDITIONS: Dict[str, Callable[[str], Callable[[str, str], bool]]] = {
@@ -35,13 +36,10 @@ CONDITIONS: Dict[str, Callable[[str], Callable[[str, str], bool]]] = {
 }
 
 
-class RuleError(ValueError):
-    """A rule the placement filter cannot use; names option and value."""
+class RuleError(ConfigError):
+    """A rule the placement filter cannot use."""
 
-    def __init__(self, option: str, value, why: str):
-        super().__init__('[filter:placement] %s = %r: %s' % (
-            option, value, why))
-        self.option = option
+    section = 'filter:placement'
 
 
 @dataclass(frozen=True)
