@@ -49,6 +49,7 @@ import pytest
 
 from autosync.pair import health
 from autosync.pair.layout import PORT_OFFSETS, SITE_NAMES, USERS, Layout
+from e2e_helpers import pair_for_module
 
 DEFAULT_USER = 'test:tester'
 UP_TIMEOUT = 180
@@ -194,6 +195,7 @@ class Pair:
 
     def down(self, wipe: bool = True) -> None:
         self.run('down', *(['--wipe'] if wipe else []))
+        self.is_down = True
 
 
 def require_memcached() -> None:
@@ -246,6 +248,8 @@ def pair_factory():
         yield make
     finally:
         for each in started:
+            if getattr(each, 'is_down', False):
+                continue
             try:
                 each.down(wipe=not keep)
             except Exception as e:  # one failed teardown must not stop
@@ -261,13 +265,13 @@ def pair(pair_factory) -> Pair:
     return pair_factory()
 
 
-@pytest.fixture(scope='session')
+@pytest.fixture(scope='module')
 def pair3(pair_factory) -> Pair:
     """Three realm-style sites with autosync, A -> B -> C -> A."""
-    return pair_factory(sites=3)
+    yield from pair_for_module(pair_factory, sites=3)
 
 
-@pytest.fixture(scope='session')
+@pytest.fixture(scope='module')
 def url_pair(pair_factory) -> Pair:
     """A full-URL-style pair, started only when a test asks for it."""
-    return pair_factory(style='url')
+    yield from pair_for_module(pair_factory, style='url')

@@ -8,6 +8,7 @@ helpers.py and this one would share one module name.
 
 import concurrent.futures
 import contextlib
+import os
 import http.client
 import time
 import uuid
@@ -201,3 +202,13 @@ def sync_daemon_stopped(cluster):
         yield
     finally:
         cluster.start()
+
+
+def pair_for_module(pair_factory, **kwargs):
+    """A pair for one test module, taken down when the module is done:
+    every pair left up runs its daemons and slows all that follows."""
+    made = pair_factory(**kwargs)
+    yield made
+    if not getattr(made, 'is_down', False) and \
+            not os.environ.get('AUTOSYNC_PAIR_KEEP'):
+        made.down()

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from e2e_helpers import purge, raw, unique
+from e2e_helpers import pair_for_module, purge, raw, unique
 
 # Differ from run to run or from cluster to cluster whatever the
 # pipeline: ids, clocks, and totals. A container's totals may lag its
@@ -30,9 +30,7 @@ ETAG = '"%s"' % hashlib.md5(BODY).hexdigest()
 
 @pytest.fixture(scope='module')
 def plain_pair(pair_factory):
-    plain = pair_factory(autosync=False)
-    yield plain
-    plain.down()
+    yield from pair_for_module(pair_factory, autosync=False)
 
 
 def script(container: str):

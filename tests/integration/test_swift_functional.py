@@ -28,6 +28,7 @@ from typing import Dict, List
 
 import pytest
 
+from e2e_helpers import pair_for_module
 from swift_sdist import functional_tests_dir, write_test_conf
 
 UPSTREAM_FILES = ('tests.py', 'test_account.py', 'test_container.py',
@@ -54,8 +55,8 @@ DESELECTED = dict(CHANGED_ON_PURPOSE, **KNOWN_BUGS)
 @pytest.fixture(scope='module')
 def functional_pair(pair_factory):
     plain = bool(os.environ.get('AUTOSYNC_FUNCTIONAL_PLAIN'))
-    return pair_factory(autosync=not plain,
-                        sync_interval=IDLE_SYNC_INTERVAL)
+    yield from pair_for_module(pair_factory, autosync=not plain,
+                               sync_interval=IDLE_SYNC_INTERVAL)
 
 
 @pytest.fixture(scope='module')
