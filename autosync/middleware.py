@@ -86,7 +86,8 @@ from autosync.replay import NonceLedger
 from autosync.placement_filter import PLACEMENT_HEADER, REQUESTED_KEY
 from autosync.signing import (AUTH_HEADER, ORIG_CLUSTER_HEADER,
                               RESELLER_HEADER, SET_PLACEMENT_HEADER,
-                              SignatureError, SignedFields, sign, verify)
+                              SYNC_KEY, SYNC_TO, SignatureError, sign,
+                              signed_fields, verify)
 from autosync.verdict import (SiteAnswer, delete_outcome, failures,
                               render)
 
@@ -94,8 +95,6 @@ FANOUT_METHODS = frozenset(('PUT', 'POST', 'DELETE'))
 # Another site asks with a signed HEAD whether a container is empty here
 # before it deletes its own copy.
 AUTH_ENV_KEY = 'HTTP_' + AUTH_HEADER.upper().replace('-', '_')
-SYNC_TO = 'X-Container-Sync-To'
-SYNC_KEY = 'X-Container-Sync-Key'
 SYNC_KEY_BYTES = 32  # 256 bits
 # Where a site records which site a container or account change came from.
 ORIG_SYSMETA = 'X-%s-Sysmeta-Autosync-Orig-Cluster'
@@ -339,11 +338,8 @@ class _Change(object):
             origin = parse_site(orig)
             nonce = verify(
                 self.filt.peer_keys(origin),
-                SignedFields(self.method, self.req.path, query, orig,
-                             headers.get(SYNC_TO, ''),
-                             headers.get(SYNC_KEY, ''),
-                             headers.get(RESELLER_HEADER, ''),
-                             headers.get(SET_PLACEMENT_HEADER, '')),
+                signed_fields(self.method, self.req.path, query, orig,
+                              headers),
                 headers.get(AUTH_HEADER), self.cfg.signature_window)
         except PlacementError as err:
             return self.refuse_peer('as:bad-origin', str(err))
@@ -512,11 +508,8 @@ class _Change(object):
                        headers: dict, query: str = '') -> PeerRequest:
         """A request to ``site``, signed over ``headers``' sync values."""
         url = self.filt.peer_url(site, self.account, self.container)
-        fields = SignedFields(method, urlsplit(url).path, query,
-                              my_cluster.name, headers.get(SYNC_TO, ''),
-                              headers.get(SYNC_KEY, ''),
-                              headers.get(RESELLER_HEADER, ''),
-                              headers.get(SET_PLACEMENT_HEADER, ''))
+        fields = signed_fields(method, urlsplit(url).path, query,
+                               my_cluster.name, headers)
         headers[AUTH_HEADER] = sign(self.filt.signing_key(my_cluster),
                                     fields)
         return PeerRequest(site.name, method,

@@ -28,6 +28,10 @@ AUTH_HEADER = 'X-Autosync-Auth'
 ORIG_CLUSTER_HEADER = 'X-Orig-Cluster'
 RESELLER_HEADER = 'X-Autosync-Reseller-Request'
 SET_PLACEMENT_HEADER = 'X-Autosync-Set-Placement'
+# Headers signed with a request, in SignedFields' order after orig_cluster.
+SYNC_TO = 'X-Container-Sync-To'
+SYNC_KEY = 'X-Container-Sync-Key'
+SIGNED_HEADERS = (SYNC_TO, SYNC_KEY, RESELLER_HEADER, SET_PLACEMENT_HEADER)
 
 NONCE_BYTES = 16
 
@@ -42,6 +46,14 @@ class SignedFields:
     sync_key: str = ''
     reseller: str = ''
     placement: str = ''
+
+
+def signed_fields(method: str, path: str, query: str, orig_cluster: str,
+                  headers) -> SignedFields:
+    """The fields of a request, its signed headers read from
+    ``headers``: the one mapping both the sender and the receiver use."""
+    return SignedFields(method, path, query, orig_cluster,
+                        *(headers.get(name, '') for name in SIGNED_HEADERS))
 
 
 class SignatureError(Exception):
