@@ -57,6 +57,7 @@ autosync answers 400 to a request that would enable it and 409 to a change
 of a container that already has it.
 """
 
+import functools
 import os
 import secrets
 from urllib.parse import urlsplit
@@ -233,6 +234,19 @@ class _Change(object):
         self.container = wsgi_to_str(container) if container else None
         self.method = req.method
 
+    @functools.cached_property
+    def existing(self) -> dict:
+        """The container's info if it exists here, else {}. Read before
+        anything changes here (the proxy drops its cache on a change); the
+        proxy's own lookups have usually cached it already."""
+        info = get_container_info(self.env, self.filt.app,
+                                  swift_source='AS')
+        return info if is_success(info.get('status') or 0) else {}
+
+    @property
+    def existing_sysmeta(self) -> dict:
+        return self.existing.get('sysmeta') or {}
+
     def respond(self) -> Response:
         headers = self.req.headers
         if ORIG_CLUSTER_HEADER in headers or AUTH_HEADER in headers or \
@@ -288,14 +302,11 @@ class _Change(object):
         """
         if not self.container:
             return placement, (), ''
-        info = get_container_info(self.env, self.filt.app,
-                                  swift_source='AS')
-        sysmeta = info.get('sysmeta') or {}
-        recorded = sysmeta.get('autosync-placement')
-        if not (is_success(info.get('status') or 0) and recorded):
+        recorded = self.existing_sysmeta.get('autosync-placement')
+        if not recorded:
             return placement, (), Timestamp.now().internal
         recorded = parse_placement(recorded)
-        version = sysmeta.get('autosync-placement-version') or \
+        version = self.existing_sysmeta.get('autosync-placement-version') or \
             Timestamp.now().internal
         if self.env.get(REQUESTED_KEY) and self.method in ('PUT', 'POST') \
                 and tuple(placement) != recorded:
@@ -381,11 +392,8 @@ class _Change(object):
         is recorded here: of two concurrent changes, the later one wins
         at every site, so the ring ends whole."""
         version, _, names = value.partition(' ')
-        info = get_container_info(self.env, self.filt.app,
-                                  swift_source='AS')
-        here = (info.get('sysmeta') or {}).get('autosync-placement-version')
-        if here and is_success(info.get('status') or 0) and \
-                Timestamp(here) > Timestamp(version):
+        here = self.existing_sysmeta.get('autosync-placement-version')
+        if here and Timestamp(here) > Timestamp(version):
             append_log_info(self.env, 'as:older-placement')
             return HTTPConflict(
                 body='autosync: a newer placement change is recorded here '
@@ -426,11 +434,8 @@ class _Change(object):
                 '%s: object versioning cannot be used on a container '
                 'synced between sites (container-sync does not carry '
                 'versions)' % ', '.join(enabling))
-        info = get_container_info(self.env, self.filt.app,
-                                  swift_source='AS')
-        sysmeta = info.get('sysmeta') or {}
-        if is_success(info.get('status') or 0) and (
-                info.get('versions') or sysmeta.get('versions-container')):
+        if self.existing.get('versions') or \
+                self.existing_sysmeta.get('versions-container'):
             return self.refuse_client(
                 HTTPConflict, 'as:versioned',
                 'this container uses object versioning, which cannot be '
@@ -467,6 +472,9 @@ class _Change(object):
         forwarded = self.forwarded_headers(my_cluster)
         query = self.env.get('QUERY_STRING', '')
         requests = []
+        # Sites new to the container get what it has, then the change.
+        joining = dict(self.current_metadata(), **forwarded) \
+            if previous else {}
         for site in placement:
             if site == my_cluster:
                 continue
@@ -474,7 +482,7 @@ class _Change(object):
             headers = dict(forwarded)
             if previous and site not in previous:
                 method = 'PUT'
-                headers = dict(self.current_metadata(), **forwarded)
+                headers = dict(joining)
             if sync:
                 headers[SYNC_TO], headers[SYNC_KEY] = sync[site]
                 headers[SET_PLACEMENT_HEADER] = new_placement
@@ -494,8 +502,7 @@ class _Change(object):
 
     def current_metadata(self) -> dict:
         """The container's metadata, for a site that is to get it."""
-        info = get_container_info(self.env, self.filt.app,
-                                  swift_source='AS')
+        info = self.existing
         headers = {'X-Container-Meta-' + name: value
                    for name, value in (info.get('meta') or {}).items()}
         for header, field in (('X-Container-Read', 'read_acl'),
@@ -552,11 +559,8 @@ class _Change(object):
     def sync_key(self) -> str:
         """The container's key if it has one (a POST must not rotate it
         under a running container-sync), else a new one."""
-        info = get_container_info(self.env, self.filt.app,
-                                  swift_source='AS')
-        if is_success(info.get('status') or 0) and info.get('sync_key'):
-            return info['sync_key']
-        return secrets.token_hex(SYNC_KEY_BYTES)
+        return self.existing.get('sync_key') or \
+            secrets.token_hex(SYNC_KEY_BYTES)
 
     def forwarded_headers(self, my_cluster: Site) -> dict:
         headers = {}
