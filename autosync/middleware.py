@@ -14,7 +14,11 @@ an error listing what each site said when they did not. Container PUT and
 POST also carry the container-sync headers: every site gets the same
 ``X-Container-Sync-Key`` and an ``X-Container-Sync-To`` pointing at the
 next site of the placement, so the placement ``A, B, C`` becomes the ring
-A -> B -> C -> A. Object requests and all reads pass through untouched.
+A -> B -> C -> A. Object requests and GETs pass through untouched; a HEAD
+of an account or container also shows the site it came from
+(X-Autosync-Orig-Cluster) and, to the owner, its placement
+(X-Autosync-Placement). A placement filter before autosync (see
+autosync/placement_filter.py) may choose each container's sites.
 
 Put autosync right after the auth middleware, and keep Swift's
 ``container_sync`` filter before auth::

@@ -24,15 +24,31 @@ from swift.common.utils import list_from_csv
 from autosync.config import ConfigError
 from autosync.placement import PlacementError, Site, parse_placement
 
-CONDITIONS: Dict[str, Callable[[str], Callable[[str, str], bool]]] = {
-    'account': lambda v: lambda account, container: account == v,
-    'account_prefix':
-        lambda v: lambda account, container: account.startswith(v),
-    'container_prefix':
-        lambda v: lambda account, container: container.startswith(v),
-    'container_regex':
-        lambda v: (lambda pattern: lambda account, container: bool(
-            pattern.match(container)))(re.compile(v)),
+Matcher = Callable[[str, str], bool]  # (account, container) -> matches
+
+
+def _account(value: str) -> Matcher:
+    return lambda account, container: account == value
+
+
+def _account_prefix(value: str) -> Matcher:
+    return lambda account, container: account.startswith(value)
+
+
+def _container_prefix(value: str) -> Matcher:
+    return lambda account, container: container.startswith(value)
+
+
+def _container_regex(value: str) -> Matcher:
+    pattern = re.compile(value)  # re.error is reported by the caller
+    return lambda account, container: bool(pattern.match(container))
+
+
+CONDITIONS: Dict[str, Callable[[str], Matcher]] = {
+    'account': _account,
+    'account_prefix': _account_prefix,
+    'container_prefix': _container_prefix,
+    'container_regex': _container_regex,
 }
 
 
@@ -46,7 +62,7 @@ class RuleError(ConfigError):
 class Rule:
     name: str
     conditions: Tuple[Tuple[str, str], ...]
-    matchers: Tuple[Callable[[str, str], bool], ...]
+    matchers: Tuple[Matcher, ...]
     sites: Tuple[Site, ...]
 
     def matches(self, account: str, container: str) -> bool:
