@@ -14,7 +14,7 @@ an error listing what each site said when they did not. Container PUT and
 POST also carry the container-sync headers: every site gets the same
 ``X-Container-Sync-Key`` and an ``X-Container-Sync-To`` pointing at the
 next site of the placement, so the placement ``A, B, C`` becomes the ring
-A -> B -> C -> A. Object requests and GETs pass through untouched; a HEAD
+A -> B -> C -> A. Object requests pass through untouched; a GET or HEAD
 of an account or container also shows the site it came from
 (X-Autosync-Orig-Cluster) and, to the owner, its placement
 (X-Autosync-Placement). A placement filter before autosync (see
@@ -162,8 +162,7 @@ class Autosync(object):
         self.enabled = cfg.enabled
 
     def __call__(self, env, start_response):
-        method = env['REQUEST_METHOD']
-        if method == 'GET' or not self.enabled:
+        if not self.enabled:
             return self.app(env, start_response)
         path = env['PATH_INFO']
         # A cheap look for /v1/<a>/<c>/<o> before split_path: objects are
@@ -171,13 +170,14 @@ class Autosync(object):
         # (/v1/a/c/ is the container c: a trailing slash goes the long way.)
         if path.count('/') > 3 and path[-1] != '/':
             return self.app(env, start_response)
+        method = env['REQUEST_METHOD']
         if method in FANOUT_METHODS:
             return self.change(env, start_response, path)
-        if method == 'HEAD':
-            # A signed HEAD is another site checking a container before it
-            # deletes; any other HEAD shows where the container came from.
-            if AUTH_ENV_KEY in env:
-                return self.change(env, start_response, path)
+        # A signed HEAD is another site checking a container before it
+        # deletes (or a reconciler reading its state).
+        if method == 'HEAD' and AUTH_ENV_KEY in env:
+            return self.change(env, start_response, path)
+        if method in ('GET', 'HEAD'):
             return self.app(env, _showing_autosync(env, start_response))
         return self.app(env, start_response)
 

@@ -79,6 +79,13 @@ def test_owner_sees_the_placement_on_head(sites):
     assert resp.headers['X-Autosync-Placement'] == names(a, b)
 
 
+def test_owner_sees_the_placement_on_a_container_listing(sites):
+    a, b = sites.url_style(2)
+    request(a)
+    resp = request(a, 'GET')
+    assert resp.headers['X-Autosync-Placement'] == names(a, b)
+
+
 def test_others_do_not_see_the_placement(sites):
     a, b = sites.url_style(2)
     request(a)
