@@ -27,10 +27,13 @@ class ConfigError(ValueError):
 
     section = 'filter:autosync'
 
-    def __init__(self, option: str, value, why: str):
+    def __init__(self, option: str, value, why: str, section=None):
+        self.section = section or self.section
         super().__init__('[%s] %s = %r: %s' % (
             self.section, option, value, why))
         self.option = option
+        self.value = value
+        self.why = why
 
 
 @dataclass(frozen=True)
@@ -79,12 +82,23 @@ def _secret(conf: dict, option: str) -> Optional[str]:
     return value or None
 
 
-def parse(conf: dict, realms=None) -> AutosyncConfig:
-    """Build the config from the merged filter conf.
+def parse(conf: dict, realms=None, section=None) -> AutosyncConfig:
+    """Build the config from the merged filter conf (or the ``section``
+    of another conf that holds the same options).
 
     ``realms`` is Swift's ``ContainerSyncRealms`` for this swift_dir; it
     is needed to check realm-style placements.
     """
+    try:
+        return _parse(conf, realms)
+    except ConfigError as err:
+        if section is None:
+            raise
+        raise ConfigError(err.option, err.value, err.why,
+                          section=section) from None
+
+
+def _parse(conf: dict, realms) -> AutosyncConfig:
     my_cluster_value = conf.get('autosync_my_cluster', '').strip()
     my_cluster = None
     if my_cluster_value:

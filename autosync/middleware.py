@@ -62,12 +62,9 @@ of a container that already has it.
 """
 
 import functools
-import os
 import secrets
-from urllib.parse import urlsplit
 
 from swift.common.constraints import check_utf8, valid_api_version
-from swift.common.container_sync_realms import ContainerSyncRealms
 from swift.common.http import HTTP_NOT_FOUND, is_success
 from swift.common.registry import (register_sensitive_header,
                                    register_swift_info)
@@ -81,18 +78,19 @@ from swift.common.wsgi import make_pre_authed_request
 from swift.proxy.controllers.base import get_container_info
 
 from autosync import config
+from autosync.directory import SiteDirectory, load_realms
 from autosync.peers import PeerRequest, fan_out
 from autosync.pipeline import check_pipeline
-from autosync.placement import (REALM_STYLE, PlacementError, Site,
-                                next_in_ring,
-                                parse_placement, parse_site, quoted_names,
-                                quoted_path, sync_target)
+from autosync.placement import (PlacementError, Site, next_in_ring,
+                                parse_placement, parse_site, sync_target)
 from autosync.replay import NonceLedger
 from autosync.placement_filter import PLACEMENT_HEADER, REQUESTED_KEY
-from autosync.signing import (AUTH_HEADER, ORIG_CLUSTER_HEADER,
-                              RESELLER_HEADER, SET_PLACEMENT_HEADER,
-                              SYNC_KEY, SYNC_TO, SignatureError, sign,
-                              signed_fields, verify)
+from autosync.signing import (AUTH_HEADER, CHANGED_AT_HEADER,
+                              ORIG_CLUSTER_HEADER, RESELLER_HEADER,
+                              SET_PLACEMENT_HEADER, SYNC_KEY, SYNC_TO,
+                              SignatureError, signed_fields, verify)
+from autosync.state import (CHANGED_SYSMETA, PLACEMENT_SYSMETA,
+                            VERSION_SYSMETA, exposed_headers)
 from autosync.verdict import (SiteAnswer, delete_outcome, failures,
                               render)
 
@@ -107,10 +105,8 @@ ORIG_SYSMETA_NAMES = frozenset(
     (ORIG_SYSMETA % level).lower() for level in ('Account', 'Container'))
 ORIG_HEADER = 'X-Autosync-Orig-Cluster'
 # The placement a container got when it was made (or last changed by its
-# owner), with the time of that decision, at every site of it.
-PLACEMENT_SYSMETA = 'X-Container-Sysmeta-Autosync-Placement'
+# owner), with the time of that decision, at every site of it (state.py).
 PLACEMENT_SYSMETA_LOWER = PLACEMENT_SYSMETA.lower()
-VERSION_SYSMETA = 'X-Container-Sysmeta-Autosync-Placement-Version'
 UNWIRED_HEADER = 'X-Autosync-Unwired'
 ENABLING_VERSIONING = ('X-Versions-Location', 'X-History-Location')
 
@@ -121,7 +117,7 @@ NOT_FORWARDED = frozenset(h.lower() for h in (
     'TE', 'Trailer', 'Trailers', 'Transfer-Encoding', 'Upgrade', 'Host',
     'Content-Length', 'Expect', ORIG_CLUSTER_HEADER, AUTH_HEADER,
     RESELLER_HEADER, SET_PLACEMENT_HEADER, SYNC_TO, SYNC_KEY,
-    PLACEMENT_HEADER))
+    PLACEMENT_HEADER, CHANGED_AT_HEADER))
 TOKEN_HEADERS = frozenset(('x-auth-token', 'x-storage-token',
                            'x-service-token'))
 
@@ -158,6 +154,7 @@ class Autosync(object):
         self.cfg = cfg
         self.logger = logger or get_logger({}, log_route='autosync')
         self.realms = realms
+        self.sites = SiteDirectory(cfg, realms)
         self.nonces = nonces or NonceLedger(2 * cfg.signature_window)
         self.enabled = cfg.enabled
 
@@ -173,9 +170,9 @@ class Autosync(object):
         method = env['REQUEST_METHOD']
         if method in FANOUT_METHODS:
             return self.change(env, start_response, path)
-        # A signed HEAD is another site checking a container before it
-        # deletes (or a reconciler reading its state).
-        if method == 'HEAD' and AUTH_ENV_KEY in env:
+        # A signed HEAD or GET is another site checking a container
+        # before it deletes, or the reconciler reading its state.
+        if method in ('HEAD', 'GET') and AUTH_ENV_KEY in env:
             return self.change(env, start_response, path)
         if method in ('GET', 'HEAD'):
             return self.app(env, _showing_autosync(env, start_response))
@@ -194,34 +191,6 @@ class Autosync(object):
             return self.app(env, start_response)
         change = _Change(self, Request(env), account, container)
         return change.respond()(env, start_response)
-
-    # -- helpers shared by every request; they read config only --
-
-    def peer_keys(self, origin: Site):
-        """Keys that may have signed a request from ``origin``."""
-        if origin.style != self.cfg.style:
-            return ()
-        if origin.style == REALM_STYLE:
-            return (self.realms.key(origin.realm),
-                    self.realms.key2(origin.realm))
-        return (self.cfg.key, self.cfg.key2)
-
-    def signing_key(self, my_cluster: Site):
-        if my_cluster.style == REALM_STYLE:
-            return self.realms.key(my_cluster.realm)
-        return self.cfg.key
-
-    def peer_url(self, site: Site, account: str, container) -> str:
-        if site.style == REALM_STYLE:
-            endpoint = self.realms.endpoint(site.realm, site.cluster)
-            if not endpoint:
-                raise PlacementError(
-                    'no endpoint for %s in container-sync-realms.conf'
-                    % site.name)
-            # As container-sync does: the endpoint already ends in /v1/.
-            return endpoint.rstrip('/') + '/' + quoted_names(account,
-                                                             container)
-        return site.url + quoted_path(account, container)
 
 
 class _Change(object):
@@ -254,7 +223,7 @@ class _Change(object):
     def respond(self) -> Response:
         headers = self.req.headers
         if ORIG_CLUSTER_HEADER in headers or AUTH_HEADER in headers or \
-                self.method == 'HEAD':
+                self.method in ('HEAD', 'GET'):
             return self.serve_peer()
         try:
             my_cluster, placement = self.resolve_placement()
@@ -263,11 +232,17 @@ class _Change(object):
         except PlacementError as err:
             return self.placement_error(err)
         if my_cluster not in placement:
+            if self.method == 'DELETE' and self.existing:
+                # A copy a placement change left here, unwired: its
+                # owner may delete it, here only.
+                append_log_info(self.env, 'as:unwired-copy')
+                return self.req.get_response(self.filt.app)
             return self.not_here(my_cluster, placement)
         writes_container = self.container and self.method in ('PUT', 'POST')
         if writes_container:
             self.req.headers[PLACEMENT_SYSMETA] = _names(placement)
             self.req.headers[VERSION_SYSMETA] = version
+            self.req.headers[CHANGED_SYSMETA] = Timestamp.now().internal
         if len(placement) == 1 and not previous:
             return self.req.get_response(self.filt.app)
         if writes_container:
@@ -345,14 +320,14 @@ class _Change(object):
         only, and never fan it out again."""
         headers = self.req.headers
         orig = headers.get(ORIG_CLUSTER_HEADER, '')
-        # A HEAD is sent without a query, but listing_formats (earlier in
-        # the pipeline) gives container HEADs one: sign and verify none.
-        query = '' if self.method == 'HEAD' else \
+        # listing_formats (earlier in the pipeline) rewrites the query of
+        # a HEAD or GET: reads are signed and verified without one.
+        query = '' if self.method in ('HEAD', 'GET') else \
             self.env.get('QUERY_STRING', '')
         try:
             origin = parse_site(orig)
             nonce = verify(
-                self.filt.peer_keys(origin),
+                self.filt.sites.peer_keys(origin),
                 signed_fields(self.method, self.req.path, query, orig,
                               headers),
                 headers.get(AUTH_HEADER), self.cfg.signature_window)
@@ -379,6 +354,7 @@ class _Change(object):
             refusal = self.record_placement(new_placement)
             if refusal:
                 return refusal
+        self.record_changed_at(headers.pop(CHANGED_AT_HEADER, None))
         if self.method in ('PUT', 'POST'):
             # Sysmeta, not user metadata: an extra user item at peers only
             # would make requests within Swift's metadata limits here fail
@@ -389,6 +365,10 @@ class _Change(object):
         resp = self.req.get_response(self.filt.app)
         if sync_to is not None and sync_key is not None:
             self.ensure_sync_headers(resp, sync_to, sync_key)
+        if self.method == 'HEAD' and self.container:
+            # What the gatekeeper would hide: the container's timestamps
+            # and autosync's records (see state.py).
+            resp.headers.update(exposed_headers(resp.headers.items()))
         return resp
 
     def record_placement(self, value: str):
@@ -407,6 +387,21 @@ class _Change(object):
         self.req.headers[PLACEMENT_SYSMETA] = names
         self.req.headers[VERSION_SYSMETA] = version
         return None
+
+    def record_changed_at(self, changed_at) -> None:
+        """Keep the newest time a client changed the metadata: two
+        changes that cross between sites both apply everywhere, and the
+        reconciler settles any difference in favour of the newest."""
+        if not changed_at or not self.container or \
+                self.method not in ('PUT', 'POST'):
+            return
+        here = self.existing_sysmeta.get('autosync-changed-at')
+        try:
+            if here and Timestamp(here) >= Timestamp(changed_at):
+                return
+        except ValueError:
+            return
+        self.req.headers[CHANGED_SYSMETA] = changed_at
 
     def refuse_peer(self, reason: str, why: str) -> Response:
         append_log_info(self.env, reason)
@@ -471,7 +466,7 @@ class _Change(object):
             self.req.headers[SYNC_TO], self.req.headers[SYNC_KEY] = \
                 sync[my_cluster]
             new_placement = '%s %s' % (version, _names(placement))
-        if not self.filt.signing_key(my_cluster):
+        if not self.filt.sites.signing_key(my_cluster):
             raise PlacementError('no key to sign requests to other sites')
         forwarded = self.forwarded_headers(my_cluster)
         query = self.env.get('QUERY_STRING', '')
@@ -490,6 +485,8 @@ class _Change(object):
             if sync:
                 headers[SYNC_TO], headers[SYNC_KEY] = sync[site]
                 headers[SET_PLACEMENT_HEADER] = new_placement
+                headers[CHANGED_AT_HEADER] = \
+                    self.req.headers[CHANGED_SYSMETA]
             requests.append(self.signed_request(
                 my_cluster, site, method, headers, query))
         for site in previous:
@@ -518,13 +515,9 @@ class _Change(object):
     def signed_request(self, my_cluster: Site, site: Site, method: str,
                        headers: dict, query: str = '') -> PeerRequest:
         """A request to ``site``, signed over ``headers``' sync values."""
-        url = self.filt.peer_url(site, self.account, self.container)
-        fields = signed_fields(method, urlsplit(url).path, query,
-                               my_cluster.name, headers)
-        headers[AUTH_HEADER] = sign(self.filt.signing_key(my_cluster),
-                                    fields)
-        return PeerRequest(site.name, method,
-                           url + ('?' + query if query else ''), headers)
+        return self.filt.sites.signed_request(
+            my_cluster, site, method, self.account, self.container,
+            headers, query)
 
     def local_delete_may_succeed(self) -> bool:
         """Ask other sites nothing for a client the proxy will refuse or
@@ -695,7 +688,7 @@ def filter_factory(global_conf, **local_conf):
     conf = global_conf.copy()
     conf.update(local_conf)
     logger = get_logger(conf, log_route='autosync')
-    realms = _load_realms(conf, logger)
+    realms = load_realms(conf.get('swift_dir', '/etc/swift'), logger)
     cfg = config.parse(conf, realms)
     check_pipeline(conf, 'autosync', logger)
     if not cfg.enabled:
@@ -716,9 +709,3 @@ def filter_factory(global_conf, **local_conf):
     def autosync_filter(app):
         return Autosync(app, cfg, logger=logger, realms=realms)
     return autosync_filter
-
-
-def _load_realms(conf: dict, logger) -> ContainerSyncRealms:
-    path = os.path.join(conf.get('swift_dir', '/etc/swift'),
-                        'container-sync-realms.conf')
-    return ContainerSyncRealms(path, logger)

@@ -31,8 +31,9 @@ class PeerRequest:
 
 
 def send(request: PeerRequest, conn_timeout: float, node_timeout: float,
-         logger) -> SiteAnswer:
-    """One request to one peer; never raises."""
+         logger, whole_body: bool = False) -> SiteAnswer:
+    """One request to one peer; never raises. The answer holds the
+    whole body only if asked (``whole_body``)."""
     parsed = urlsplit(request.url)
     path = parsed.path + ('?' + parsed.query if parsed.query else '')
     host = parsed.hostname
@@ -46,7 +47,8 @@ def send(request: PeerRequest, conn_timeout: float, node_timeout: float,
                                     ssl=parsed.scheme == 'https')
         with Timeout(node_timeout):
             resp = conn.getresponse()
-            body = resp.read(MAX_DETAIL_BYTES)
+            body = resp.read() if whole_body else resp.read(
+                MAX_DETAIL_BYTES)
     except ConnectionTimeout:
         return _no_answer(request, logger, 'peer.timeout',
                           'connect timeout after %ss' % conn_timeout)
@@ -62,8 +64,9 @@ def send(request: PeerRequest, conn_timeout: float, node_timeout: float,
         if conn is not None:
             conn.close()
     return SiteAnswer(request.site, resp.status,
-                      _detail(resp.reason, body),
-                      {k.lower(): v for k, v in resp.getheaders()})
+                      _detail(resp.reason, body[:MAX_DETAIL_BYTES]),
+                      {k.lower(): v for k, v in resp.getheaders()},
+                      body if whole_body else b'')
 
 
 def _no_answer(request: PeerRequest, logger, metric: str,

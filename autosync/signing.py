@@ -7,6 +7,7 @@ is the HMAC-SHA256, under the shared key, of::
     METHOD \\n PATH \\n QUERY \\n ORIG-CLUSTER \\n TIMESTAMP \\n NONCE
     \\n X-CONTAINER-SYNC-TO \\n X-CONTAINER-SYNC-KEY
     \\n X-AUTOSYNC-RESELLER-REQUEST \\n X-AUTOSYNC-SET-PLACEMENT
+    \\n X-AUTOSYNC-CHANGED-AT
 
 The sync headers are signed too: whoever could change them in flight could
 point a container's objects at a cluster of their choosing. So is the
@@ -28,10 +29,14 @@ AUTH_HEADER = 'X-Autosync-Auth'
 ORIG_CLUSTER_HEADER = 'X-Orig-Cluster'
 RESELLER_HEADER = 'X-Autosync-Reseller-Request'
 SET_PLACEMENT_HEADER = 'X-Autosync-Set-Placement'
+# When the client changed the container's metadata, at the site it
+# changed it; every site records the same value, the newest write wins.
+CHANGED_AT_HEADER = 'X-Autosync-Changed-At'
 # Headers signed with a request, in SignedFields' order after orig_cluster.
 SYNC_TO = 'X-Container-Sync-To'
 SYNC_KEY = 'X-Container-Sync-Key'
-SIGNED_HEADERS = (SYNC_TO, SYNC_KEY, RESELLER_HEADER, SET_PLACEMENT_HEADER)
+SIGNED_HEADERS = (SYNC_TO, SYNC_KEY, RESELLER_HEADER, SET_PLACEMENT_HEADER,
+                  CHANGED_AT_HEADER)
 
 NONCE_BYTES = 16
 
@@ -46,6 +51,7 @@ class SignedFields:
     sync_key: str = ''
     reseller: str = ''
     placement: str = ''
+    changed_at: str = ''
 
 
 def signed_fields(method: str, path: str, query: str, orig_cluster: str,
@@ -69,7 +75,7 @@ def _digest(key: str, fields: SignedFields, timestamp: str,
     message = '\n'.join((
         fields.method, fields.path, fields.query, fields.orig_cluster,
         timestamp, nonce, fields.sync_to, fields.sync_key, fields.reseller,
-        fields.placement))
+        fields.placement, fields.changed_at))
     return hmac.new(key.encode('utf-8'), message.encode('utf-8'),
                     hashlib.sha256).hexdigest()
 

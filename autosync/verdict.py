@@ -23,6 +23,8 @@ class SiteAnswer:
     # The peer's response headers, lower-cased (HEAD answers are read).
     headers: dict = field(default_factory=dict, compare=False, hash=False,
                           repr=False)
+    # The whole body, when the caller asked for it (a listing).
+    body: bytes = field(default=b'', compare=False, hash=False, repr=False)
 
     @property
     def ok(self) -> bool:

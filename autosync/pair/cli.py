@@ -7,6 +7,7 @@ machine.
     autosync-pair status
     autosync-pair env a|b|c... [--user ACCOUNT:USER]
     autosync-pair sync a|b|c...     one container-sync pass now
+    autosync-pair reconcile a|b|c...  one autosync-reconciler pass now
     autosync-pair down [--cluster a|b|c...] [--wipe]
 
 Every command takes ``--data-dir`` (default: $AUTOSYNC_PAIR_DIR, else a
@@ -219,6 +220,13 @@ def cmd_sync(args) -> int:
     return 0
 
 
+def cmd_reconcile(args) -> int:
+    layout = Layout(args.data_dir)
+    saved_settings(layout, args.cluster)
+    control.reconcile_once(layout, args.cluster)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument('--data-dir', default=default_data_dir(),
@@ -283,6 +291,13 @@ def build_parser() -> argparse.ArgumentParser:
                                help='one container-sync pass now')
     sync.add_argument('cluster', choices=SITE_NAMES)
     sync.set_defaults(func=cmd_sync)
+
+    reconcile = commands.add_parser(
+        'reconcile', parents=[common],
+        help='one autosync-reconciler pass now (its log: '
+        'CLUSTER/log/autosync-reconciler-once.log)')
+    reconcile.add_argument('cluster', choices=SITE_NAMES)
+    reconcile.set_defaults(func=cmd_reconcile)
     return parser
 
 

@@ -210,16 +210,28 @@ def status(layout: Layout, settings: Settings) -> List[ProcessStatus]:
     return found
 
 
-def sync_once(layout: Layout, cluster: str,
-              timeout: float = SYNC_ONCE_TIMEOUT) -> None:
-    """Run one container-sync pass over every container of ``cluster``."""
-    log_file = layout.log(cluster, 'container-sync-once')
+def run_once(layout: Layout, cluster: str, what: str, argv: List[str],
+             timeout: float = SYNC_ONCE_TIMEOUT) -> None:
+    """Run a daemon's ``once`` pass; its output goes to its log."""
+    log_file = layout.log(cluster, what + '-once')
     with open(log_file, 'ab') as log:
         result = subprocess.run(
-            services.sync_once_argv(layout, cluster),
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, timeout=timeout, cwd='/')
+            argv, stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+            timeout=timeout, cwd='/')
     if result.returncode:
-        raise PairError('cluster %s: container-sync once exited %d; the end '
-                        'of %s:\n%s' % (cluster, result.returncode, log_file,
-                                        log_tail(log_file)))
+        raise PairError('cluster %s: %s once exited %d; the end of %s:\n%s'
+                        % (cluster, what, result.returncode, log_file,
+                           log_tail(log_file)))
+
+
+def sync_once(layout: Layout, cluster: str) -> None:
+    """Run one container-sync pass over every container of ``cluster``."""
+    run_once(layout, cluster, 'container-sync',
+             services.sync_once_argv(layout, cluster))
+
+
+def reconcile_once(layout: Layout, cluster: str) -> None:
+    """Run one autosync-reconciler pass over ``cluster``'s containers."""
+    run_once(layout, cluster, 'autosync-reconciler',
+             services.reconcile_once_argv(layout, cluster))

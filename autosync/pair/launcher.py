@@ -16,14 +16,7 @@ Nothing is written to /etc/swift.
 import importlib
 import sys
 
-
-def use_swift_dir(swift_dir: str) -> None:
-    """Make Swift read swift.conf from ``swift_dir`` from now on."""
-    from swift.common import constraints, storage_policy, utils
-
-    utils.set_swift_dir(swift_dir)
-    storage_policy.reload_storage_policies()
-    constraints.reload_constraints()
+from autosync.swiftdir import use_swift_dir
 
 
 def load_entry_point(spec: str):

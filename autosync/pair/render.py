@@ -27,6 +27,7 @@ CONF_FILES = (
     'container-server.conf',
     'object-server.conf',
     'internal-client.conf',
+    'autosync-reconciler.conf',
 )
 
 PIPELINE_BEFORE_AUTOSYNC = (
@@ -85,10 +86,8 @@ def realm_clusters(settings: Settings) -> str:
                      for c in settings.clusters)
 
 
-def autosync_filter(settings: Settings, cluster: str) -> str:
-    """The [filter:autosync] section (empty without autosync)."""
-    if not settings.autosync:
-        return ''
+def autosync_options(settings: Settings, cluster: str) -> str:
+    """The sites and keys: the filter's and the reconciler's options."""
     if settings.style == 'realm':
         sites = [realm_site(c) for c in settings.clusters]
         lines = ['autosync_my_cluster = %s' % realm_site(cluster)]
@@ -97,9 +96,15 @@ def autosync_filter(settings: Settings, cluster: str) -> str:
         lines = ['autosync_my_cluster = %s' % proxy_url(settings, cluster),
                  'autosync_key = %s' % settings.autosync_key]
     lines.append('autosync_placement = %s' % ', '.join(sites))
-    lines.append('override_auth = true')
-    return '\n[filter:autosync]\nuse = egg:swift-autosync#autosync\n%s\n' % (
-        '\n'.join(lines))
+    return '\n'.join(lines)
+
+
+def autosync_filter(settings: Settings, cluster: str) -> str:
+    """The [filter:autosync] section (empty without autosync)."""
+    if not settings.autosync:
+        return ''
+    return ('\n[filter:autosync]\nuse = egg:swift-autosync#autosync\n%s\n'
+            'override_auth = true\n' % autosync_options(settings, cluster))
 
 
 def tempauth_users() -> str:
@@ -132,6 +137,7 @@ def values(layout: Layout, settings: Settings, cluster: str) -> Dict:
         'tempauth_users': tempauth_users(),
         'placement_filter': placement_filter(settings),
         'autosync_filter': autosync_filter(settings, cluster),
+        'autosync_options': autosync_options(settings, cluster),
         # Full-URL sync: the copy must keep the original's timestamp, or
         # it looks newer and is synced back forever.
         'gatekeeper_options': (

@@ -80,6 +80,16 @@ def argv(layout: Layout, settings: Settings, cluster: str,
     return swift_argv(layout, cluster, service.entry_point, service.conf)
 
 
+RECONCILER = Service('autosync-reconciler', 'autosync.reconciler:main',
+                     'autosync-reconciler.conf', None)
+
+
+def reconcile_once_argv(layout: Layout, cluster: str) -> List[str]:
+    """One autosync-reconciler pass over ``cluster``'s containers."""
+    return swift_argv(layout, cluster, RECONCILER.entry_point,
+                      RECONCILER.conf, 'once')
+
+
 def sync_once_argv(layout: Layout, cluster: str) -> List[str]:
     """One container-sync pass over every container of ``cluster``."""
     return swift_argv(layout, cluster, CONTAINER_SYNC.entry_point,

@@ -132,6 +132,31 @@ def test_removed_site_is_unwired_and_kept(sites):
     assert sync_to(c).startswith(a.url)
 
 
+def test_owner_deletes_an_unwired_copy_there_only(sites):
+    a, b, c = sites.url_style(3)
+    request(a, placement=(a, b, c))
+    request(a, 'POST', placement=(a, c), requested=True)
+    b_filter = b.app
+    resp = client_request(CONTAINER, 'DELETE').get_response(b_filter)
+    assert resp.status_int == 204
+    assert CONTAINER not in b.swift.store
+    assert CONTAINER in a.swift.store and CONTAINER in c.swift.store
+    assert a.swift.calls_for('DELETE') == []
+    assert c.methods.count('DELETE') == 0
+
+
+def test_outside_the_placement_without_a_copy_is_still_409(sites):
+    a, b, c = sites.url_style(3)
+    request(a, placement=(a, c))
+    resp = client_request(CONTAINER, 'DELETE', environ={
+        'swift.placement': [a.url, c.url]}).get_response(b.app)
+    assert resp.status_int == 409
+    resp = client_request(CONTAINER, 'PUT', environ={
+        'swift.placement': [a.url, c.url]}).get_response(b.app)
+    assert resp.status_int == 409
+    assert CONTAINER not in b.swift.store
+
+
 def test_same_placement_asked_again_changes_nothing_else(sites):
     a, b = sites.url_style(2)
     request(a)

@@ -1,0 +1,227 @@
+"""Compare the sites of one container and decide what to repair.
+
+Pure: the state of the container at each site in (``state.py``), a
+``Diagnosis`` out: what is wrong, in words, and the requests that make
+the sites agree. The reconciler applies them; ``autosync status`` shows
+them. The rules, in order:
+
+* A site that does not answer stops the comparison: nothing is decided
+  for a container while any site of it is unknown.
+* Placement: the placement decided last (highest recorded version) is
+  the container's placement; sites that hold the container outside it
+  are unwired (sync target and key cleared), never deleted.
+* Delete against create: the newest delete at a site without the
+  container against the newest PUT at a site with it. A newer delete
+  wins and is carried to the other sites, each only when it is empty
+  (objects are never deleted: a site still holding objects is a
+  conflict, reported and left alone); otherwise the container is made
+  again where it is missing. Equal times keep the container.
+* Metadata: the site with the newest ``changed_at`` (the time a client
+  last changed the metadata, recorded the same at every site) wins for
+  the whole set of user metadata and ACLs; on equal times the site
+  earlier in the placement wins, so every site decides the same.
+* The ring: site i syncs to site i+1 of the placement, all with one key:
+  the key most sites hold (on a tie, the one earliest in the placement).
+"""
+
+import collections
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from swift.common.utils import Timestamp
+
+from autosync.placement import (PlacementError, Site, next_in_ring,
+                                parse_placement, sync_target)
+from autosync.state import ContainerState
+
+IN_SYNC = 'in sync'
+
+
+@dataclass(frozen=True)
+class Repair:
+    """One request that brings one site in line."""
+
+    site: str
+    method: str  # PUT, POST or DELETE
+    reason: str
+    metadata: Dict[str, str] = field(default_factory=dict)
+    remove: Tuple[str, ...] = ()  # metadata names to remove
+    sync_to: Optional[str] = None  # None: leave as it is
+    sync_key: Optional[str] = field(default=None, repr=False)
+    placement: str = ''  # names, with placement_version: record these
+    placement_version: str = ''
+    changed_at: str = ''
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    verdict: str
+    problems: Tuple[str, ...] = ()
+    repairs: Tuple[Repair, ...] = ()
+    conflicts: Tuple[str, ...] = ()
+    unreachable: Tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not (self.problems or self.conflicts or self.unreachable)
+
+
+def _ts(value: str) -> Timestamp:
+    try:
+        return Timestamp(value or 0)
+    except ValueError:
+        return Timestamp(0)
+
+
+def newest_placement(states: Sequence[ContainerState]
+                     ) -> Tuple[Tuple[Site, ...], str]:
+    """The placement decided last among the sites holding the container
+    (and its version); ((), '') if none recorded one."""
+    best, best_version = (), ''
+    for state in states:
+        if not (state.exists and state.placement):
+            continue
+        if best and _ts(state.placement_version) <= _ts(best_version):
+            continue
+        try:
+            best = parse_placement(state.placement)
+        except PlacementError:
+            continue
+        best_version = state.placement_version
+    return best, best_version
+
+
+def choose_key(live: Sequence[ContainerState], order: List[str]) -> str:
+    """The key most sites hold; '' when none holds one."""
+    counts = collections.Counter(s.sync_key for s in live if s.sync_key)
+    if not counts:
+        return ''
+    return max(counts, key=lambda key: (counts[key], -min(
+        order.index(s.site) for s in live if s.sync_key == key)))
+
+
+def diagnose(account: str, container: str, placement: Sequence[Site],
+             version: str, states: Dict[str, ContainerState],
+             new_key: str = '') -> Diagnosis:
+    """What is wrong with ``account/container`` and how to repair it.
+
+    ``states`` holds a state for every site of ``placement`` and for any
+    other site known to hold the container; ``new_key`` is the key to
+    use if no site has one."""
+    if len(placement) < 2:
+        return Diagnosis('placed on one site: nothing to compare')
+    unreachable = tuple(sorted(s.site for s in states.values()
+                               if not s.reachable))
+    if unreachable:
+        return Diagnosis(
+            'unknown: no answer from %s' % ', '.join(unreachable),
+            unreachable=unreachable)
+    order = [site.name for site in placement]
+    ordered = [states[name] for name in order]
+    live = [s for s in ordered if s.exists]
+    gone = [s for s in ordered if not s.exists]
+    extras = [s for name, s in sorted(states.items())
+              if name not in order and s.exists]
+    if not live:
+        return Diagnosis('deleted at every site')
+    newest_put = max(live, key=lambda s: _ts(s.put_timestamp))
+    deleted = [s for s in gone if s.deleted]
+    newest_delete = max(deleted, key=lambda s: _ts(s.delete_timestamp),
+                        default=None)
+    if newest_delete and _ts(newest_delete.delete_timestamp) > _ts(
+            newest_put.put_timestamp):
+        return _carry_delete(newest_delete, live)
+    return _keep(account, container, placement, version, order, live, gone,
+                 extras, new_key)
+
+
+def _carry_delete(newest_delete: ContainerState,
+                  live: List[ContainerState]) -> Diagnosis:
+    why = 'deleted at %s (%s), after it was last made' % (
+        newest_delete.site, _ts(newest_delete.delete_timestamp).isoformat)
+    repairs, conflicts = [], []
+    for state in live:
+        if state.object_count:
+            conflicts.append('%s still holds %s: not deleted there' % (
+                state.site, _objects(state.object_count)))
+        else:
+            repairs.append(Repair(state.site, 'DELETE', why))
+    verdict = 'deleted at %s, still at %s' % (
+        newest_delete.site, ', '.join(s.site for s in live))
+    return Diagnosis(verdict, problems=(why,), repairs=tuple(repairs),
+                     conflicts=tuple(conflicts))
+
+
+def _keep(account, container, placement, version, order, live, gone,
+          extras, new_key) -> Diagnosis:
+    source = max(live, key=lambda s: (_ts(s.changed_at),
+                                      -order.index(s.site)))
+    key = choose_key(live, order) or new_key
+    names = ', '.join(order)
+    ring = {site.name: sync_target(next_in_ring(placement, site), account,
+                                   container) for site in placement}
+    problems, repairs = [], []
+    for state in gone:
+        why = 'missing at %s' % state.site
+        if state.deleted:
+            why = 'deleted at %s (%s), before it was last made' % (
+                state.site, _ts(state.delete_timestamp).isoformat)
+        problems.append(why)
+        repairs.append(Repair(
+            state.site, 'PUT', why, metadata=dict(source.metadata),
+            sync_to=ring[state.site], sync_key=key, placement=names,
+            placement_version=version, changed_at=source.changed_at))
+    broken_ring = False
+    for state in live:
+        reasons, fields = [], {}
+        if state.metadata != source.metadata:
+            reasons.append('metadata differs from %s' % source.site)
+            fields.update(metadata=dict(source.metadata), remove=tuple(
+                sorted(set(state.metadata) - set(source.metadata))),
+                changed_at=source.changed_at)
+        if state.sync_to != ring[state.site] or state.sync_key != key:
+            broken_ring = True
+            reasons.append('sync target %s, expected %s' % (
+                state.sync_to or 'none', ring[state.site])
+                if state.sync_to != ring[state.site]
+                else 'sync key differs from the ring')
+            fields.update(sync_to=ring[state.site], sync_key=key)
+        if state.placement != names or state.placement_version != version:
+            reasons.append('placement recorded as %s' % (
+                state.placement or 'nothing'))
+            fields.update(placement=names, placement_version=version)
+        if reasons:
+            why = '%s: %s' % (state.site, '; '.join(reasons))
+            problems.append(why)
+            repairs.append(Repair(state.site, 'POST', why, **fields))
+    for state in extras:
+        if state.sync_to or state.sync_key:
+            why = '%s: outside the placement (%s) but still wired' % (
+                state.site, names)
+            problems.append(why)
+            repairs.append(Repair(state.site, 'POST', why, sync_to='',
+                                  sync_key='', placement=names,
+                                  placement_version=version))
+    verdict = _verdict(gone, broken_ring, problems, live)
+    return Diagnosis(verdict, problems=tuple(problems),
+                     repairs=tuple(repairs))
+
+
+def _objects(count: int) -> str:
+    return '%d object%s' % (count, '' if count == 1 else 's')
+
+
+def _verdict(gone, broken_ring, problems, live) -> str:
+    if gone:
+        return 'missing at %s' % ', '.join(s.site for s in gone)
+    if broken_ring:
+        return 'broken ring'
+    if problems:
+        return 'differs: %s' % problems[0]
+    most = max(s.object_count for s in live)
+    behind = [(most - s.object_count, s.site) for s in live
+              if s.object_count < most]
+    if behind:
+        return 'lagging by %s' % ', '.join(
+            '%s at %s' % (_objects(count), site) for count, site in behind)
+    return IN_SYNC

@@ -1,0 +1,140 @@
+"""What one site holds of one container, in one shape whoever read it.
+
+autosync records its decisions with each container as sysmeta, which
+clients can neither set nor see; Swift records when a container was
+(re)created and deleted in backend headers, which the gatekeeper hides.
+A signed HEAD from another site (the reconciler, ``autosync status``)
+gets them under the names below, which the gatekeeper lets out::
+
+    X-Autosync-Put-Timestamp       when the container was last PUT
+    X-Autosync-Delete-Timestamp    when it was last deleted (0: never)
+    X-Autosync-Placement           its sites, in ring order
+    X-Autosync-Placement-Version   when that placement was decided
+    X-Autosync-Changed-At          when a client last changed its
+                                   metadata (the same at every site)
+
+Pure: headers in, a ``ContainerState`` out.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Tuple
+
+from swift.common.utils import Timestamp
+
+from autosync.signing import SYNC_KEY, SYNC_TO
+
+PLACEMENT_SYSMETA = 'X-Container-Sysmeta-Autosync-Placement'
+VERSION_SYSMETA = 'X-Container-Sysmeta-Autosync-Placement-Version'
+CHANGED_SYSMETA = 'X-Container-Sysmeta-Autosync-Changed-At'
+PLACEMENT_HEADER = 'X-Autosync-Placement'
+VERSION_HEADER = 'X-Autosync-Placement-Version'
+PUT_TIMESTAMP_HEADER = 'X-Autosync-Put-Timestamp'
+DELETE_TIMESTAMP_HEADER = 'X-Autosync-Delete-Timestamp'
+CHANGED_HEADER = 'X-Autosync-Changed-At'
+
+# Swift's (or autosync's) name -> the name a signed HEAD shows it under.
+EXPOSED = {
+    'x-backend-put-timestamp': PUT_TIMESTAMP_HEADER,
+    'x-backend-delete-timestamp': DELETE_TIMESTAMP_HEADER,
+    PLACEMENT_SYSMETA.lower(): PLACEMENT_HEADER,
+    VERSION_SYSMETA.lower(): VERSION_HEADER,
+    CHANGED_SYSMETA.lower(): CHANGED_HEADER,
+}
+ACL_HEADERS = ('x-container-read', 'x-container-write')
+USER_META_PREFIX = 'x-container-meta-'
+ZERO = Timestamp(0).internal
+
+
+def exposed_headers(headers: Iterable[Tuple[str, str]]
+                    ) -> List[Tuple[str, str]]:
+    """The X-Autosync-* headers for a container's response headers."""
+    return [(EXPOSED[name.lower()], value) for name, value in headers
+            if name.lower() in EXPOSED]
+
+
+def client_metadata(headers: Dict[str, str]) -> Dict[str, str]:
+    """What a client set on a container and every site must agree on:
+    user metadata and ACLs (lower-case names)."""
+    return {name: value for name, value in headers.items()
+            if (name.startswith(USER_META_PREFIX) or name in ACL_HEADERS)
+            and value != ''}
+
+
+def key_fingerprint(key: str) -> str:
+    """Enough of a sync key's hash to compare keys; never the key."""
+    if not key:
+        return ''
+    return hashlib.sha256(key.encode('utf-8')).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    """One site's copy of a container; ``status`` None: no answer."""
+
+    site: str
+    status: Optional[int]
+    detail: str = ''
+    put_timestamp: str = ZERO
+    delete_timestamp: str = ZERO
+    placement: str = ''
+    placement_version: str = ''
+    changed_at: str = ''
+    sync_to: str = ''
+    sync_key: str = field(default='', repr=False)
+    metadata: Dict[str, str] = field(default_factory=dict)
+    object_count: int = 0
+    bytes_used: int = 0
+
+    @property
+    def reachable(self) -> bool:
+        return self.status is not None and (
+            self.status // 100 == 2 or self.status == 404)
+
+    @property
+    def exists(self) -> bool:
+        return self.status is not None and self.status // 100 == 2
+
+    @property
+    def deleted(self) -> bool:
+        """Gone after a DELETE (not merely never made here)."""
+        return not self.exists and Timestamp(self.delete_timestamp) > 0
+
+    @property
+    def key_fingerprint(self) -> str:
+        return key_fingerprint(self.sync_key)
+
+
+def _timestamp(value: Optional[str]) -> str:
+    try:
+        return Timestamp(value or 0).internal
+    except ValueError:
+        return ZERO
+
+
+def _count(value: Optional[str]) -> int:
+    return int(value) if value and value.isdigit() else 0
+
+
+def from_headers(site: str, status: Optional[int], headers: Dict[str, str],
+                 detail: str = '') -> ContainerState:
+    """The state a HEAD answered (headers with lower-case names, holding
+    the X-Autosync-* names above)."""
+    if status is None or not (status // 100 == 2 or status == 404):
+        return ContainerState(site, status, detail)
+    return ContainerState(
+        site=site,
+        status=status,
+        detail=detail,
+        put_timestamp=_timestamp(headers.get(PUT_TIMESTAMP_HEADER.lower())),
+        delete_timestamp=_timestamp(
+            headers.get(DELETE_TIMESTAMP_HEADER.lower())),
+        placement=headers.get(PLACEMENT_HEADER.lower(), ''),
+        placement_version=headers.get(VERSION_HEADER.lower(), ''),
+        changed_at=headers.get(CHANGED_HEADER.lower(), ''),
+        sync_to=headers.get(SYNC_TO.lower(), ''),
+        sync_key=headers.get(SYNC_KEY.lower(), ''),
+        metadata=client_metadata(headers) if status // 100 == 2 else {},
+        object_count=_count(headers.get('x-container-object-count')),
+        bytes_used=_count(headers.get('x-container-bytes-used')),
+    )
