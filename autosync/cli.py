@@ -20,7 +20,7 @@ DEFAULT_CONF = '/etc/swift/autosync-reconciler.conf'
 def targets(reconciler: AutosyncReconciler, where: str):
     """(account, container) pairs to show."""
     if not where:
-        return [(account, container) for account, container, _ in
+        return [found[:2] for found in
                 reconciler.managed_containers(mine_only=False)]
     account, _, container = where.partition('/')
     if container:

@@ -51,16 +51,22 @@ class Inspector(object):
 
     def read(self, account: str, container: str,
              sites: Sequence[Site]) -> Dict[str, ContainerState]:
-        pile = GreenPile(max(len(sites), 1))
+        if not sites:
+            return {}
+        pile = GreenPile(len(sites))
         for site in sites:
             pile.spawn(self.cluster(site).head, account, container)
         return {state.site: state for state in pile}
 
     def inspect(self, account: str, container: str,
-                guess: Sequence[Site] = ()) -> Inspection:
-        """``guess``: the placement this site recorded, if any."""
+                guess: Sequence[Site] = (),
+                known: Sequence[ContainerState] = ()) -> Inspection:
+        """``guess``: the placement this site recorded, if any;
+        ``known``: states already read (not read again)."""
         sites = tuple(guess) or self.cfg.placement
-        states = self.read(account, container, sites)
+        states = {state.site: state for state in known}
+        states.update(self.read(account, container, [
+            site for site in sites if site.name not in states]))
         placement, version = newest_placement(list(states.values()))
         if not placement:
             unreachable = tuple(sorted(

@@ -61,7 +61,7 @@ from autosync.clusters import LocalCluster, make_internal_client
 from autosync.directory import SiteDirectory, load_realms
 from autosync.inspect import Inspection, Inspector
 from autosync.placement import PlacementError, parse_placement, parse_site
-from autosync.state import PLACEMENT_SYSMETA
+from autosync.state import PLACEMENT_SYSMETA, from_broker
 
 SECTION = 'autosync-reconciler'
 DEFAULT_INTERVAL = 300.0
@@ -123,7 +123,8 @@ class AutosyncReconciler(Daemon):
         return False
 
     def managed_containers(self, mine_only: bool = True):
-        """(account, container, recorded placement) of every container
+        """(account, container, recorded placement, state here) of every
+        container
         autosync manages whose DB is on this node and is this node's to
         check. Deleted DBs have lost their metadata: the sites that still
         hold the container find the delete."""
@@ -135,8 +136,8 @@ class AutosyncReconciler(Daemon):
                 info = broker.get_info()
                 if broker.is_deleted() or info['account'].startswith('.'):
                     continue
-                placement = broker.metadata.get(PLACEMENT_SYSMETA,
-                                                ('', 0))[0]
+                metadata = broker.metadata
+                placement = metadata.get(PLACEMENT_SYSMETA, ('', 0))[0]
             except Exception as err:
                 self.count('errors')
                 self.logger.error('autosync-reconciler: cannot read %s: %s',
@@ -144,7 +145,8 @@ class AutosyncReconciler(Daemon):
                 continue
             if placement and (not mine_only or self.is_mine(
                     info['account'], info['container'])):
-                yield info['account'], info['container'], placement
+                yield (info['account'], info['container'], placement,
+                       from_broker(self.cfg.my_cluster.name, info, metadata))
 
     # -- one container --
 
@@ -152,8 +154,10 @@ class AutosyncReconciler(Daemon):
         self.stats[metric] = self.stats.get(metric, 0) + n
         self.logger.increment(metric)
 
-    def reconcile(self, account: str, container: str,
-                  placement: str) -> Inspection:
+    def reconcile(self, account: str, container: str, placement: str,
+                  here=None) -> Inspection:
+        """Check one container and repair it; ``here``: its state at
+        this site, read from the DB this node holds."""
         try:
             guess = parse_placement(placement)
         except PlacementError as err:
@@ -162,7 +166,8 @@ class AutosyncReconciler(Daemon):
                               'placement %r: %s', account, container,
                               placement, err)
             return None
-        found = self.inspector.inspect(account, container, guess)
+        found = self.inspector.inspect(account, container, guess,
+                                       [here] if here else ())
         self.count('checked')
         diagnosis = found.diagnosis
         where = '%s/%s' % (account, container)
@@ -196,8 +201,8 @@ class AutosyncReconciler(Daemon):
         self.stats = {}
         begin = time.time()
         pool = GreenPool(self.concurrency)
-        for account, container, placement in self.managed_containers():
-            pool.spawn_n(self.reconcile, account, container, placement)
+        for found in self.managed_containers():
+            pool.spawn_n(self.reconcile, *found)
         pool.waitall()
         elapsed = time.time() - begin
         self.logger.info(

@@ -1,0 +1,105 @@
+"""Reconciler pass time: how long one autosync-reconciler pass takes over
+many containers, and how it grows.
+
+A pair of its own (container-sync and the updaters every 300 s, so that
+they do not run during the measurement). N containers are created
+through A with 8 clients (1,000 by default, 200 with --quick,
+$BENCH_CONTAINERS to choose), so each exists at A and B with its
+placement recorded. Then, timed:
+
+* one ``container-sync`` pass at A over the same containers: Swift's
+  own daemon walking the same DBs, the baseline;
+* one reconciler pass at A with every container in sync (N checked);
+* the same after R = N/10 more containers were created while B was
+  down (N + R checked, R repaired).
+
+Each pass runs as ``autosync-pair`` runs it: a process of its own, so
+the figures include its start (about a second: loading the internal
+client's proxy app). Figures: seconds per pass, and ms per container.
+
+    python bench/reconcile_scale.py [--quick]
+    BENCH_CONTAINERS=10000 python bench/reconcile_scale.py
+"""
+
+import os
+import threading
+import time
+
+from autosync.pair import control
+from common import ACCOUNT, Client, Pair, Row, main, pairs_up, say
+
+CLIENTS = 8
+
+
+def create(port: int, token: str, names) -> int:
+    """PUT every container of ``names`` through ``port``, CLIENTS at a
+    time; return how many answered 2xx."""
+    names = list(names)
+    created = []
+
+    def work(share):
+        client = Client(port, token)
+        for name in share:
+            status = client.request('PUT', '/v1/%s/%s' % (ACCOUNT, name))
+            if status and status // 100 == 2:
+                created.append(name)
+        client.close()
+
+    threads = [threading.Thread(target=work, args=(names[i::CLIENTS],))
+               for i in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(created)
+
+
+def timed(call, *args) -> float:
+    started = time.monotonic()
+    call(*args)
+    return time.monotonic() - started
+
+
+def run(quick: bool):
+    count = int(os.environ.get('BENCH_CONTAINERS') or
+                (200 if quick else 1000))
+    later = max(count // 10, 1)
+    with Pair(sync_interval=300.0) as pair:
+        pairs_up(pair)
+        token = pair.token('a')
+        started = time.monotonic()
+        made = create(pair.a, token, ('scale-%06d' % i for i in range(count)))
+        say('%d containers created through A in %.1f s', made,
+            time.monotonic() - started)
+        sync_pass = timed(control.sync_once, pair.layout, 'a')
+        say('container-sync pass at A: %.2f s', sync_pass)
+        in_sync = timed(control.reconcile_once, pair.layout, 'a')
+        say('reconciler pass at A, %d in sync: %.2f s', made, in_sync)
+
+        control.down(pair.layout, ['b'])
+        create(pair.a, token, ('late-%06d' % i for i in range(later)))
+        control.up(pair.layout, pair.layout.load_settings())
+        repairing = timed(control.reconcile_once, pair.layout, 'a')
+        say('reconciler pass at A, %d more missing at B: %.2f s', later,
+            repairing)
+        missing = [n for n in ('late-%06d' % i for i in range(later))
+                   if Client(pair.b, pair.token('b')).request(
+                       'HEAD', '/v1/%s/%s' % (ACCOUNT, n)) != 204]
+        say('after it, missing at B: %d', len(missing))
+
+    per = 1000.0 / (made or 1)
+    return [
+        Row('reconcile', 'container-sync pass, %d containers' % made,
+            sync_pass, 's'),
+        Row('reconcile', 'reconciler pass, %d in sync' % made, in_sync, 's',
+            baseline=sync_pass, baseline_name='container-sync pass'),
+        Row('reconcile', 'reconciler, per container in sync',
+            in_sync * per, 'ms'),
+        Row('reconcile', 'reconciler pass, %d more, %d repaired' % (
+            later, later - len(missing)), repairing, 's',
+            baseline=in_sync, baseline_name='pass with all in sync'),
+    ]
+
+
+if __name__ == '__main__':
+    main(run, __doc__)
