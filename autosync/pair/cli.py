@@ -8,6 +8,7 @@ machine.
     autosync-pair env a|b|c... [--user ACCOUNT:USER]
     autosync-pair sync a|b|c...     one container-sync pass now
     autosync-pair reconcile a|b|c...  one autosync-reconciler pass now
+    autosync-pair conf a|b|c... [FILE]  the path of a cluster's conf file
     autosync-pair down [--cluster a|b|c...] [--wipe]
 
 Every command takes ``--data-dir`` (default: $AUTOSYNC_PAIR_DIR, else a
@@ -127,6 +128,10 @@ def print_tour(layout: Layout, settings: Settings,
     # An object takes one sync pass per hop to the last site of the ring.
     print('  sleep %d; swift list demo   # hello.txt came by container-sync'
           % (2 * (settings.sites - 1) * settings.sync_interval + 1))
+    print('  autosync status --conf "$(autosync-pair%s conf a)" AUTH_test'
+          '   # each container at each site' % option)
+    print('  autosync-pair%s reconcile a   # one reconciler pass on A'
+          % option)
 
 
 def read_placement_conf(path: Optional[str]) -> Optional[str]:
@@ -220,6 +225,13 @@ def cmd_sync(args) -> int:
     return 0
 
 
+def cmd_conf(args) -> int:
+    layout = Layout(args.data_dir)
+    saved_settings(layout, args.cluster)
+    print(layout.conf(args.cluster, args.name))
+    return 0
+
+
 def cmd_reconcile(args) -> int:
     layout = Layout(args.data_dir)
     saved_settings(layout, args.cluster)
@@ -298,6 +310,15 @@ def build_parser() -> argparse.ArgumentParser:
         'CLUSTER/log/autosync-reconciler-once.log)')
     reconcile.add_argument('cluster', choices=SITE_NAMES)
     reconcile.set_defaults(func=cmd_reconcile)
+
+    conf = commands.add_parser(
+        'conf', parents=[common],
+        help="the path of a cluster's configuration file")
+    conf.add_argument('cluster', choices=SITE_NAMES)
+    conf.add_argument('name', nargs='?', default='autosync-reconciler.conf',
+                      choices=render.CONF_FILES,
+                      help='which file (default %(default)s)')
+    conf.set_defaults(func=cmd_conf)
     return parser
 
 
