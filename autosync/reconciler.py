@@ -111,13 +111,14 @@ class AutosyncReconciler(Daemon):
 
     # -- which containers this node checks --
 
-    def is_mine(self, account: str, container: str) -> bool:
-        """One node of the container's replicas checks it: the one at
-        the index its hash picks (as container-sync shares rows)."""
+    def is_mine(self, account: str, container: str, device: str) -> bool:
+        """One replica of the container checks it: the one at the index
+        its hash picks. Its device is matched too: a node may hold two
+        replicas, on two devices."""
         _, nodes = self.ring.get_nodes(account, container)
         for index, node in enumerate(nodes):
-            if is_local_device(self.my_ips, self.my_port, node['ip'],
-                               node['port']):
+            if node['device'] == device and is_local_device(
+                    self.my_ips, self.my_port, node['ip'], node['port']):
                 return index == int(hash_path(account, container),
                                     16) % len(nodes)
         return False
@@ -128,7 +129,7 @@ class AutosyncReconciler(Daemon):
         autosync manages whose DB is on this node and is this node's to
         check. Deleted DBs have lost their metadata: the sites that still
         hold the container find the delete."""
-        for path, _, _ in audit_location_generator(
+        for path, device, _ in audit_location_generator(
                 self.devices, DATADIR, '.db', mount_check=self.mount_check,
                 logger=self.logger):
             try:
@@ -144,7 +145,7 @@ class AutosyncReconciler(Daemon):
                                   path, err)
                 continue
             if placement and (not mine_only or self.is_mine(
-                    info['account'], info['container'])):
+                    info['account'], info['container'], device)):
                 yield (info['account'], info['container'], placement,
                        from_broker(self.cfg.my_cluster.name, info, metadata))
 

@@ -76,19 +76,22 @@ def _ts(value: str) -> Timestamp:
 def newest_placement(states: Sequence[ContainerState]
                      ) -> Tuple[Tuple[Site, ...], str]:
     """The placement decided last among the sites holding the container
-    (and its version); ((), '') if none recorded one."""
-    best, best_version = (), ''
+    (and its version); ((), '') if none recorded one. Two placements
+    recorded with one version: the greater text wins, so that every site
+    chooses the same whatever order it read the sites in."""
+    best, best_rank = (), None
     for state in states:
         if not (state.exists and state.placement):
             continue
-        if best and _ts(state.placement_version) <= _ts(best_version):
+        rank = (_ts(state.placement_version), state.placement)
+        if best and rank <= best_rank:
             continue
         try:
             best = parse_placement(state.placement)
         except PlacementError:
             continue
-        best_version = state.placement_version
-    return best, best_version
+        best_rank, best_version = rank, state.placement_version
+    return (best, best_version) if best else ((), '')
 
 
 def choose_key(live: Sequence[ContainerState], order: List[str]) -> str:

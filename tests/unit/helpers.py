@@ -4,24 +4,36 @@
   interface, enough of a proxy for autosync: it authorizes through
   ``env['swift.authorize']``, drops owner-only headers for non-owners as
   the proxy does, answers HEAD with stored metadata (so
-  ``get_container_info`` works), refuses to delete a non-empty container.
+  ``get_container_info`` works), refuses to delete a non-empty container,
+  and records a container's PUT and DELETE times as Swift's container
+  server does (a deleted container answers 404 with them).
 * ``FakeLogger``: records log lines and statsd counters.
+* ``InternalClientShim``: what the reconciler uses of Swift's
+  InternalClient, over a WSGI app (a FakeSwift), acting as the owner.
 * ``PeerSite``: a real HTTP server on 127.0.0.1 running autosync in front
-  of a FakeSwift: another site, reached over loopback.
+  of a FakeSwift: another site, reached over loopback, behind what Swift's
+  gatekeeper does (sysmeta and backend headers stripped both ways).
 """
 
 import collections
+import json
 import os
 import tempfile
 import threading
 
 import eventlet
 import eventlet.wsgi
+from swift.common.internal_client import UnexpectedResponse
+from swift.common.middleware.gatekeeper import (inbound_exclusions,
+                                                make_exclusion_test)
+from swift.common.request_helpers import remove_items
 from swift.common.swob import Request, Response
-from swift.common.utils import split_path
+from swift.common.utils import Timestamp, split_path
 
 from autosync import config
+from autosync.clusters import acting_as_owner
 from autosync.middleware import Autosync
+from autosync.placement import quoted_path
 
 
 KEY = 'unit-test-key'
@@ -29,6 +41,9 @@ ACCOUNT = '/v1/AUTH_test'  # a test account every FakeSwift site has
 
 OWNER_HEADERS = ('x-container-sync-to', 'x-container-sync-key',
                  'x-container-read', 'x-container-write')
+# What Swift's gatekeeper, first in a proxy's pipeline, strips from
+# requests and responses: sysmeta and backend headers.
+GATEKEEPER_HIDES = make_exclusion_test(inbound_exclusions)
 
 
 class FakeLogger(object):
@@ -71,13 +86,19 @@ class FakeSwift(object):
     ``calls`` lists (method, path, headers, environ-copy) for every call.
     ``objects`` maps a container path to its object count, to make
     DELETE answer 409. ``forced`` maps (method, path) to a status to
-    answer instead of doing the work.
+    answer instead of doing the work. ``put_timestamps`` and
+    ``delete_timestamps`` map a container path to when it was last PUT
+    and deleted (HEAD shows them as X-Backend-PUT/DELETE-Timestamp);
+    ``listings`` maps a container path to the entries a GET lists.
     """
 
     def __init__(self):
         self.store = {}
         self.objects = collections.Counter()
         self.forced = {}
+        self.put_timestamps = {}
+        self.delete_timestamps = {}
+        self.listings = collections.defaultdict(list)
         self.calls = []
         self.lock = threading.Lock()
 
@@ -109,18 +130,28 @@ class FakeSwift(object):
         return handler(req, path, container)
 
     def do_HEAD(self, req, path, container):
+        timestamps = self._timestamps(path) if container else {}
         if path not in self.store:
-            return Response(status=404)
-        headers = dict(self.store[path])
+            return Response(status=404, headers=timestamps)
+        headers = dict(self.store[path], **timestamps)
         headers['X-Container-Object-Count'] = str(self.objects[path])
         return Response(status=204, headers=headers)
 
-    do_GET = do_HEAD
+    def do_GET(self, req, path, container):
+        resp = self.do_HEAD(req, path, container)
+        if container is None or not resp.is_success:
+            return resp
+        resp.status = 200
+        resp.content_type = 'application/json; charset=utf-8'
+        resp.body = json.dumps(self.listings[path]).encode('utf-8')
+        return resp
 
     def do_PUT(self, req, path, container):
         existed = path in self.store
         metadata = self.store.setdefault(path, {})
         metadata.update(self._metadata(req))
+        if container:
+            self.put_timestamps[path] = Timestamp.now().internal
         return Response(status=202 if existed else 201)
 
     def do_POST(self, req, path, container):
@@ -135,7 +166,16 @@ class FakeSwift(object):
         if self.objects[path]:
             return Response(status=409, body=b'There was a conflict')
         del self.store[path]
+        if container:
+            self.delete_timestamps[path] = Timestamp.now().internal
         return Response(status=204)
+
+    def _timestamps(self, path):
+        zero = Timestamp(0).internal
+        return {'X-Backend-PUT-Timestamp':
+                self.put_timestamps.get(path, zero),
+                'X-Backend-DELETE-Timestamp':
+                self.delete_timestamps.get(path, zero)}
 
     @staticmethod
     def _metadata(req):
@@ -146,6 +186,29 @@ class FakeSwift(object):
     def calls_for(self, method, path=None):
         return [c for c in self.calls if c[0] == method and
                 (path is None or c[1] == path)]
+
+
+class InternalClientShim(object):
+    """What LocalCluster uses of Swift's InternalClient, over a WSGI app,
+    acting as the owner as make_internal_client's client does."""
+
+    def __init__(self, app):
+        self.app = acting_as_owner(app)
+
+    def make_request(self, method, path, headers, acceptable_statuses,
+                     body_file=None, params=None):
+        resp = Request.blank(path, environ={'REQUEST_METHOD': method},
+                             headers=headers).get_response(self.app)
+        if resp.status_int in acceptable_statuses or \
+                resp.status_int // 100 in acceptable_statuses:
+            return resp
+        raise UnexpectedResponse('Unexpected response: %s' % resp.status,
+                                 resp)
+
+    def iter_objects(self, account, container):
+        resp = self.make_request('GET', quoted_path(account, container),
+                                 {}, (2,))
+        return iter(json.loads(resp.body))
 
 
 def owner_authorize(req):
@@ -211,12 +274,24 @@ class PeerSite(object):
             eventlet.sleep(self.delay)
         # What tempauth does for a request without a token.
         env.setdefault('swift.authorize', denied_authorize)
-        return self.app(env, start_response)
+        return self.app(env, gatekept(env, start_response))
 
     def stop(self):
         if self.thread is not None:
             self.thread.kill()
         self.sock.close()
+
+
+def gatekept(env, start_response):
+    """Strip from the request, and from its response, what Swift's
+    gatekeeper strips (``start_response`` for the response)."""
+    remove_items(Request(env).headers, GATEKEEPER_HIDES)
+
+    def start(status, headers, exc_info=None):
+        return start_response(status, [
+            (name, value) for name, value in headers
+            if not GATEKEEPER_HIDES(name)], exc_info)
+    return start
 
 
 def write_realms_conf(sites, key='realmkey', key2=None, realm='r1'):

@@ -1,0 +1,261 @@
+"""``autosync status``: what it shows of inspections and how it exits
+(status.py, cli.py). Inspections are built here: no I/O."""
+
+import json
+
+import pytest
+from swift.common.utils import Timestamp
+
+from autosync import cli
+from autosync.inspect import Inspection
+from autosync.placement import next_in_ring, parse_placement, sync_target
+from autosync.repair import Diagnosis, diagnose
+from autosync.state import ContainerState, key_fingerprint
+from autosync.status import (COLUMNS, StatusReader, exit_status, output,
+                             render_table, report)
+from helpers import FakeLogger
+
+A = 'http://a.example.com:8080'
+B = 'http://b.example.com:8080'
+C = 'http://c.example.com:8080'
+KEY = 'a-secret-sync-key-0123456789abcdef'
+VERSION = Timestamp(1000).internal
+NEWEST = '2026-01-02T03:04:05.000000'
+
+
+def wired(site, sites=(A, B), **fields):
+    placement = parse_placement(list(sites))
+    here = placement[[s.name for s in placement].index(site)]
+    values = dict(
+        status=204, placement=', '.join(sites), placement_version=VERSION,
+        sync_to=sync_target(next_in_ring(placement, here), 'AUTH_test', 'c'),
+        sync_key=KEY, object_count=2, bytes_used=10)
+    values.update(fields)
+    return ContainerState(site, **values)
+
+
+def inspection(*states, sites=(A, B)):
+    placement = parse_placement(list(sites))
+    by_site = {state.site: state for state in states}
+    return Inspection('AUTH_test', 'c', placement, VERSION, by_site,
+                      diagnose('AUTH_test', 'c', placement, VERSION,
+                               by_site))
+
+
+def reported(*states, sites=(A, B), newest=None):
+    return report(inspection(*states, sites=sites),
+                  {A: NEWEST} if newest is None else newest)
+
+
+def table(*states, **kwargs):
+    return render_table([reported(*states, **kwargs)]).splitlines()
+
+
+def row(lines, site):
+    found, = [line.split() for line in lines if line.split()[0] == site]
+    return found
+
+
+# -- the table --
+
+def test_table_starts_with_the_container_and_its_verdict():
+    lines = table(wired(A), wired(B))
+    assert lines[0] == 'AUTH_test/c: in sync'
+
+
+def test_table_has_a_column_for_each_field():
+    header = table(wired(A), wired(B))[1]
+    positions = [header.index(column) for column in COLUMNS]
+    assert positions == sorted(positions)
+
+
+def test_table_row_shows_what_each_site_holds():
+    lines = table(wired(A), wired(B))
+    assert row(lines, A) == [A, 'yes', B + '/v1/AUTH_test/c',
+                             key_fingerprint(KEY), '2', '10', NEWEST]
+
+
+def test_table_shows_dashes_for_what_a_site_lacks():
+    lines = table(wired(A), wired(B, sync_to='', sync_key=''))
+    assert row(lines, B) == [B, 'yes', '-', '-', '2', '10', '-']
+
+
+def test_unreachable_site_shows_a_question_mark_and_why():
+    lines = table(wired(A), ContainerState(B, None, 'connection refused'))
+    assert row(lines, B)[:2] == [B, '?']
+    assert '  ! %s: connection refused' % B in lines
+
+
+def test_deleted_site_shows_deleted():
+    lines = table(wired(A), ContainerState(
+        B, 404, delete_timestamp=Timestamp(5).internal))
+    assert row(lines, B)[:2] == [B, 'deleted']
+
+
+def test_missing_site_shows_no_and_the_problem():
+    lines = table(wired(A), ContainerState(B, 404))
+    assert row(lines, B)[:2] == [B, 'no']
+    assert '  ! missing at %s' % B in lines
+
+
+def test_conflict_is_shown():
+    lines = table(wired(A, object_count=3), ContainerState(
+        B, 404, delete_timestamp=Timestamp(5000).internal))
+    assert '  ! %s still holds 3 objects: not deleted there' % A in lines
+
+
+def test_site_outside_the_placement_holding_a_copy_is_shown_last():
+    lines = table(wired(A), wired(B), ContainerState(C, 204))
+    assert [line.split()[0] for line in lines[2:5]] == [A, B, C]
+
+
+def test_key_is_never_printed():
+    reports = [reported(wired(A), wired(B, sync_key=KEY + 'x'))]
+    for as_json in (False, True):
+        shown = output(reports, as_json)
+        assert KEY not in shown
+        assert key_fingerprint(KEY) in shown
+
+
+def test_no_containers_says_so():
+    assert output([], False) == 'no containers found'
+    assert json.loads(output([], True)) == []
+
+
+# -- --json --
+
+def test_json_report_shape():
+    shown = json.loads(output([reported(
+        wired(A), ContainerState(B, None, 'connection refused'))], True))
+    assert shown == [{
+        'account': 'AUTH_test', 'container': 'c', 'placement': [A, B],
+        'verdict': 'unknown: no answer from %s' % B, 'ok': False,
+        'problems': [], 'conflicts': [], 'unreachable': [B],
+        'sites': [
+            {'site': A, 'exists': True, 'deleted': False, 'status': 204,
+             'detail': '', 'sync_to': B + '/v1/AUTH_test/c',
+             'key_fingerprint': key_fingerprint(KEY), 'object_count': 2,
+             'bytes_used': 10, 'newest_object': NEWEST},
+            {'site': B, 'exists': None, 'deleted': False, 'status': None,
+             'detail': 'connection refused', 'sync_to': '',
+             'key_fingerprint': '', 'object_count': 0, 'bytes_used': 0,
+             'newest_object': None}]}]
+
+
+# -- exit status --
+
+def test_exit_1_when_a_container_is_broken():
+    broken = reported(wired(A), wired(B, sync_to=''))
+    assert not broken['ok']
+    assert exit_status([reported(wired(A), wired(B)), broken]) == 1
+
+
+def test_exit_1_when_a_site_is_unreachable():
+    assert exit_status([reported(wired(A), ContainerState(B, None))]) == 1
+
+
+def test_exit_0_when_only_lagging():
+    lagging = reported(wired(A), wired(B, object_count=1))
+    assert lagging['verdict'] == 'lagging by 1 object at %s' % B
+    assert exit_status([lagging]) == 0
+
+
+def test_exit_0_when_nothing_was_found():
+    assert exit_status([]) == 0
+
+
+def test_unmanaged_container_is_reported_as_is():
+    found = Inspection('AUTH_test', 'c', parse_placement([A, B]), '',
+                       {A: ContainerState(A, 204)},
+                       Diagnosis('not managed by autosync (no placement '
+                                 'recorded)'))
+    entry = report(found, {})
+    assert entry['verdict'].startswith('not managed')
+    assert [site['site'] for site in entry['sites']] == [A]
+
+
+# -- reading --
+
+class StubCluster(object):
+    def __init__(self, newest):
+        self.newest = newest
+        self.asked = 0
+
+    def newest_object(self, account, container):
+        self.asked += 1
+        return self.newest, 1
+
+
+class StubInspector(object):
+    """Answers every container with one inspection."""
+
+    def __init__(self, found, clusters):
+        self.found = found
+        self.clusters = clusters
+        self.inspected = []
+
+    def inspect(self, account, container):
+        self.inspected.append((account, container))
+        return self.found
+
+    def cluster(self, site):
+        return self.clusters[site.name]
+
+
+def test_reader_asks_the_newest_object_only_where_the_container_is():
+    clusters = {A: StubCluster(NEWEST), B: StubCluster('never')}
+    reader = StatusReader(StubInspector(
+        inspection(wired(A), ContainerState(B, 404)), clusters))
+    entry = reader.one('AUTH_test', 'c')
+    assert [site['newest_object'] for site in entry['sites']] == [
+        NEWEST, None]
+    assert (clusters[A].asked, clusters[B].asked) == (1, 0)
+
+
+def test_reader_reports_progress_per_container():
+    clusters = {A: StubCluster(NEWEST), B: StubCluster(NEWEST)}
+    inspector = StubInspector(inspection(wired(A), wired(B)), clusters)
+    progress = []
+    reports = StatusReader(inspector, lambda *done: progress.append(
+        done)).many([('AUTH_test', 'c'), ('AUTH_test', 'd')])
+    assert len(reports) == 2
+    assert progress == [(1, 2), (2, 2)]
+    assert inspector.inspected == [('AUTH_test', 'c'), ('AUTH_test', 'd')]
+
+
+# -- the command --
+
+@pytest.fixture
+def quiet_cli(monkeypatch):
+    """cli.main without touching Swift's process-wide settings."""
+    monkeypatch.setattr(cli, 'use_swift_dir', lambda swift_dir: None)
+    monkeypatch.setattr(cli, 'get_logger',
+                        lambda conf, **kwargs: FakeLogger())
+
+
+def test_status_without_a_conf_file_exits_2(capsys):
+    assert cli.main(['status', '--conf', '/nonexistent']) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ''
+    assert captured.err.startswith('autosync status: ')
+    assert '/nonexistent' in captured.err
+
+
+def test_status_without_the_reconciler_section_exits_2(tmp_path, capsys):
+    conf = tmp_path / 'autosync-reconciler.conf'
+    conf.write_text('[DEFAULT]\nswift_dir = %s\n' % tmp_path)
+    assert cli.main(['status', '--conf', str(conf)]) == 2
+    assert 'autosync-reconciler' in capsys.readouterr().err
+
+
+def test_status_with_a_bad_option_names_it_and_exits_2(
+        tmp_path, capsys, quiet_cli):
+    conf = tmp_path / 'autosync-reconciler.conf'
+    conf.write_text('[DEFAULT]\nswift_dir = %s\n\n[autosync-reconciler]\n'
+                    'autosync_my_cluster = %s\nautosync_placement = %s\n'
+                    'autosync_key = k\ninterval = 0\n' % (
+                        tmp_path, A, ', '.join((A, B))))
+    assert cli.main(['status', '--conf', str(conf)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ''
+    assert "[autosync-reconciler] interval = '0'" in captured.err
