@@ -563,7 +563,11 @@ class _Change(object):
         headers = {}
         for name, value in self.req.headers.items():
             lower = name.lower()
-            if lower in NOT_FORWARDED or lower.startswith('x-backend-'):
+            # Sysmeta here is what autosync recorded locally: peers get
+            # it as signed headers, never as sysmeta.
+            if lower in NOT_FORWARDED or lower.startswith(
+                    ('x-backend-', 'x-container-sysmeta-',
+                     'x-account-sysmeta-')):
                 continue
             if lower in TOKEN_HEADERS and not self.cfg.forward_auth_token:
                 continue

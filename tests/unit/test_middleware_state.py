@@ -3,7 +3,6 @@ it shows another site's signed reads (state.py names)."""
 
 import json
 
-import pytest
 from swift.common.utils import Timestamp
 
 from autosync.peers import PeerRequest, send
@@ -78,9 +77,6 @@ def test_client_cannot_choose_the_changed_at(sites):
         a.swift.store[CONTAINER][CHANGED]
 
 
-@pytest.mark.xfail(strict=True, reason='middleware: forwarded_headers '
-                   'sends the sysmeta autosync set here to every peer; '
-                   "only the peer's gatekeeper keeps it from being stored")
 def test_peers_are_not_sent_the_sysmeta_recorded_here(sites):
     a, b = sites.url_style(2)
     client(a)
