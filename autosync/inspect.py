@@ -3,8 +3,11 @@
 The placement comes from what the sites recorded: first the placement
 this site recorded (or, for a container it does not hold, the configured
 one), then, if some site recorded a newer decision, that one, reading the
-sites it adds. Sites are read in parallel. Used by the reconciler, which
-then applies the repairs, and by ``autosync status``, which shows them.
+sites it adds. Every configured site is read too: a site that two
+crossing placement changes left out may still hold the container, wired
+into the ring, where neither this site's placement nor the newest names
+it. Sites are read in parallel. Used by the reconciler, which then
+applies the repairs, and by ``autosync status``, which shows them.
 """
 
 import secrets
@@ -16,7 +19,7 @@ from eventlet import GreenPile
 from autosync.clusters import LocalCluster, PeerCluster
 from autosync.config import AutosyncConfig
 from autosync.directory import SiteDirectory
-from autosync.placement import Site
+from autosync.placement import Site, parse_site
 from autosync.repair import Diagnosis, diagnose, newest_placement
 from autosync.state import ContainerState
 
@@ -65,8 +68,11 @@ class Inspector(object):
         ``known``: states already read (not read again)."""
         sites = tuple(guess) or self.cfg.placement
         states = {state.site: state for state in known}
-        states.update(self.read(account, container, [
-            site for site in sites if site.name not in states]))
+        unread = [site for site in sites if site.name not in states]
+        # Each configured site once, however the placements spell it.
+        seen = set(sites) | {parse_site(name) for name in states}
+        unread += [site for site in self.cfg.placement if site not in seen]
+        states.update(self.read(account, container, unread))
         placement, version = newest_placement(list(states.values()))
         if not placement:
             unreachable = tuple(sorted(

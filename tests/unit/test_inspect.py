@@ -1,0 +1,88 @@
+"""Which sites the inspector reads for one container (inspect.py): the
+sites of the placement this site recorded, those of the newest placement
+any of them recorded, and every configured site."""
+
+from swift.common.utils import Timestamp
+
+from autosync import config
+from autosync.inspect import Inspector
+from autosync.placement import (next_in_ring, parse_placement, parse_site,
+                                sync_target)
+from autosync.state import ContainerState
+
+A = 'http://a.example.com:8080'
+B = 'http://b.example.com:8080'
+C = 'http://c.example.com:8080'
+ACCOUNT = 'AUTH_test'
+CONTAINER = 'c'
+KEY = 'the-ring-key'
+OLDER = Timestamp(1000).internal
+NEWER = Timestamp(2000).internal
+
+
+class FakeCluster(object):
+    """One site: answers every HEAD with its state and counts them."""
+
+    def __init__(self, state: ContainerState):
+        self.state = state
+        self.heads = 0
+
+    def head(self, account: str, container: str) -> ContainerState:
+        self.heads += 1
+        return self.state
+
+
+def wired(site: str, placement: str, version: str) -> ContainerState:
+    """``site``'s copy recording ``placement`` and syncing to the site
+    after it there."""
+    sites = parse_placement(placement)
+    following = next_in_ring(sites, parse_site(site))
+    return ContainerState(
+        site, 204, placement=placement, placement_version=version,
+        sync_to=sync_target(following, ACCOUNT, CONTAINER), sync_key=KEY)
+
+
+def inspector(clusters, configured=(A, B, C)):
+    cfg = config.parse({'autosync_my_cluster': A,
+                        'autosync_placement': ', '.join(configured),
+                        'autosync_key': 'k'})
+    by_site = {parse_site(name): cluster for name, cluster in clusters.items()}
+    found = Inspector(cfg, None, None, None)
+    found.cluster = lambda site: by_site[site]
+    return found
+
+
+def crossed_changes():
+    """What two crossing owner changes can leave: A dropped C and was
+    told too late that C dropped A (newer); B kept A's change."""
+    return {A: FakeCluster(wired(A, '%s, %s' % (A, B), OLDER)),
+            B: FakeCluster(wired(B, '%s, %s' % (A, B), OLDER)),
+            C: FakeCluster(wired(C, '%s, %s' % (B, C), NEWER))}
+
+
+def test_site_no_placement_read_names_is_found_and_unwired():
+    clusters = crossed_changes()
+    found = inspector(clusters).inspect(
+        ACCOUNT, CONTAINER, guess=parse_placement([A, B]))
+    assert [site.name for site in found.placement] == [B, C]
+    assert found.version == NEWER
+    repairs = {repair.site: repair for repair in found.diagnosis.repairs}
+    assert repairs[A].method == 'POST'
+    assert (repairs[A].sync_to, repairs[A].sync_key) == ('', '')
+    assert repairs[B].sync_to == sync_target(parse_site(C), ACCOUNT,
+                                             CONTAINER)
+
+
+def test_every_site_is_read_once():
+    clusters = crossed_changes()
+    inspector(clusters).inspect(ACCOUNT, CONTAINER,
+                                guess=parse_placement([A, B]))
+    assert [cluster.heads for cluster in clusters.values()] == [1, 1, 1]
+
+
+def test_configured_site_spelled_otherwise_is_read_once():
+    clusters = crossed_changes()
+    found = inspector(clusters, (A, B.upper(), C)).inspect(
+        ACCOUNT, CONTAINER, guess=parse_placement([A, B]))
+    assert [cluster.heads for cluster in clusters.values()] == [1, 1, 1]
+    assert sorted(found.states) == [A, B, C]
