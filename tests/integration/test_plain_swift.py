@@ -20,10 +20,11 @@ VOLATILE = ('x-trans-id', 'x-openstack-request-id', 'date',
             'x-copied-from-last-modified', 'x-container-object-count',
             'x-container-bytes-used')
 # What autosync sets on purpose: the sync ring (seen by the owner).
-# What autosync adds to a container's answers on purpose: the sync
-# headers it sets, and the placement it shows the owner.
+# What autosync adds to answers on purpose: the sync headers it sets,
+# the placement it shows the owner, and (on GET and HEAD of an account
+# or container another site changed) the origin.
 AUTOSYNC_HEADERS = ('x-container-sync-to', 'x-container-sync-key',
-                    'x-autosync-placement')
+                    'x-autosync-placement', 'x-autosync-orig-cluster')
 BODY = b'0123456789 hello, plain swift'
 ETAG = '"%s"' % hashlib.md5(BODY).hexdigest()
 
