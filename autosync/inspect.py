@@ -75,11 +75,8 @@ class Inspector(object):
         states.update(self.read(account, container, unread))
         placement, version = newest_placement(list(states.values()))
         if not placement:
-            unreachable = tuple(sorted(
-                s.site for s in states.values() if not s.reachable))
             return Inspection(account, container, tuple(sites), '', states,
-                              Diagnosis(_unmanaged(states),
-                                        unreachable=unreachable))
+                              _unmanaged(states))
         missing = [site for site in placement if site.name not in states]
         if missing:
             states.update(self.read(account, container, missing))
@@ -89,10 +86,14 @@ class Inspector(object):
                           diagnosis)
 
 
-def _unmanaged(states: Dict[str, ContainerState]) -> str:
-    unreachable = sorted(s.site for s in states.values() if not s.reachable)
+def _unmanaged(states: Dict[str, ContainerState]) -> Diagnosis:
+    """No site recorded a placement: say why, deciding nothing."""
+    unreachable = tuple(sorted(s.site for s in states.values()
+                               if not s.reachable))
     if unreachable:
-        return 'unknown: no answer from %s' % ', '.join(unreachable)
-    if any(s.exists for s in states.values()):
-        return 'not managed by autosync (no placement recorded)'
-    return 'not found at any site'
+        verdict = 'unknown: no answer from %s' % ', '.join(unreachable)
+    elif any(s.exists for s in states.values()):
+        verdict = 'not managed by autosync (no placement recorded)'
+    else:
+        verdict = 'not found at any site'
+    return Diagnosis(verdict, unreachable=unreachable)

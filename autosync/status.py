@@ -29,14 +29,6 @@ COLUMNS = ('SITE', 'EXISTS', 'SYNC TO', 'KEY', 'OBJECTS', 'BYTES',
            'NEWEST OBJECT')
 
 
-def _exists(state: ContainerState) -> str:
-    if not state.reachable:
-        return '?'
-    if state.exists:
-        return 'yes'
-    return 'deleted' if state.deleted else 'no'
-
-
 def site_row(state: ContainerState, newest: Optional[str]) -> dict:
     return {
         'site': state.site,

@@ -133,20 +133,21 @@ def test_broken_ring_is_reported_then_repaired_in_one_pass(duo, conns):
     assert status(duo, ACCOUNT + '/' + name)[0] == 0
 
 
-def delete_at_a_while_b_is_down(duo, a, name):
-    duo.b.stop()
+def while_down(cluster, call, name):
+    """``call(name)`` with ``cluster`` stopped: the client gets a 503."""
+    cluster.stop()
     try:
-        fails_with(503, a.delete_container, name)
+        fails_with(503, call, name)
     finally:
-        duo.b.start()
+        cluster.start()
+
+
+def delete_at_a_while_b_is_down(duo, a, name):
+    while_down(duo.b, a.delete_container, name)
 
 
 def put_at_b_while_a_is_down(duo, b, name):
-    duo.a.stop()
-    try:
-        fails_with(503, b.put_container, name)
-    finally:
-        duo.a.start()
+    while_down(duo.a, b.put_container, name)
 
 
 @pytest.mark.parametrize('order', ['ab', 'ba'])
