@@ -3,15 +3,17 @@
 The placement comes from what the sites recorded: first the placement
 this site recorded (or, for a container it does not hold, the configured
 one), then, if some site recorded a newer decision, that one, reading the
-sites it adds. Every configured site is read too: a site that two
-crossing placement changes left out may still hold the container, wired
-into the ring, where neither this site's placement nor the newest names
-it. Sites are read in parallel. Used by the reconciler, which then
-applies the repairs, and by ``autosync status``, which shows them.
+sites it adds, and so on until the newest names no site left unread.
+Every configured site is read too: a site that two crossing placement
+changes left out may still hold the container, wired into the ring,
+where neither this site's placement nor the newest names it. A site is
+read once however the placements spell it (``Site`` equality). Sites
+are read in parallel. Used by the reconciler, which then applies the
+repairs, and by ``autosync status``, which shows them.
 """
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, Sequence, Tuple
 
 from eventlet import GreenPile
@@ -53,13 +55,13 @@ class Inspector(object):
                            self.logger)
 
     def read(self, account: str, container: str,
-             sites: Sequence[Site]) -> Dict[str, ContainerState]:
+             sites: Sequence[Site]) -> Dict[Site, ContainerState]:
         if not sites:
             return {}
         pile = GreenPile(len(sites))
         for site in sites:
             pile.spawn(self.cluster(site).head, account, container)
-        return {state.site: state for state in pile}
+        return dict(zip(sites, pile))  # a GreenPile answers in order
 
     def inspect(self, account: str, container: str,
                 guess: Sequence[Site] = (),
@@ -67,23 +69,48 @@ class Inspector(object):
         """``guess``: the placement this site recorded, if any;
         ``known``: states already read (not read again)."""
         sites = tuple(guess) or self.cfg.placement
-        states = {state.site: state for state in known}
-        unread = [site for site in sites if site.name not in states]
-        # Each configured site once, however the placements spell it.
-        seen = set(sites) | {parse_site(name) for name in states}
-        unread += [site for site in self.cfg.placement if site not in seen]
-        states.update(self.read(account, container, unread))
+        # Keyed by Site, which compares without case and trailing
+        # slashes: a conf and a recorded placement may spell one site
+        # two ways, and it is still one site, read once.
+        states = {parse_site(state.site): state for state in known}
+        self._read_unread(account, container, states,
+                          sites + self.cfg.placement)
         placement, version = newest_placement(list(states.values()))
+        # A newer placement may name sites not read yet, and one of them
+        # may hold a newer one still: read until every site named is.
+        while placement and any(site not in states for site in placement):
+            self._read_unread(account, container, states, placement)
+            placement, version = newest_placement(list(states.values()))
         if not placement:
-            return Inspection(account, container, tuple(sites), '', states,
-                              _unmanaged(states))
-        missing = [site for site in placement if site.name not in states]
-        if missing:
-            states.update(self.read(account, container, missing))
-        diagnosis = diagnose(account, container, placement, version, states,
+            named = _spelled_as(sites, states)
+            return Inspection(account, container, tuple(sites), '', named,
+                              _unmanaged(named))
+        named = _spelled_as(placement, states)
+        diagnosis = diagnose(account, container, placement, version, named,
                              secrets.token_hex(SYNC_KEY_BYTES))
-        return Inspection(account, container, placement, version, states,
+        return Inspection(account, container, placement, version, named,
                           diagnosis)
+
+    def _read_unread(self, account: str, container: str,
+                     states: Dict[Site, ContainerState],
+                     sites: Sequence[Site]) -> None:
+        unread = list(dict.fromkeys(s for s in sites if s not in states))
+        states.update(self.read(account, container, unread))
+
+
+def _spelled_as(placement: Sequence[Site],
+                states: Dict[Site, ContainerState]
+                ) -> Dict[str, ContainerState]:
+    """The states by site name, each site of ``placement`` named as the
+    placement spells it: that is how ``diagnose`` and the repairs name
+    it."""
+    spelling = {site: site.name for site in placement}
+    named = {}
+    for site, state in states.items():
+        name = spelling.get(site, state.site)
+        named[name] = state if name == state.site else replace(state,
+                                                                 site=name)
+    return named
 
 
 def _unmanaged(states: Dict[str, ContainerState]) -> Diagnosis:

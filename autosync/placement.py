@@ -159,3 +159,27 @@ def sync_target(target: Site, account: str, container: str) -> str:
         return '//%s/%s/%s/%s' % (target.realm, target.cluster,
                                   quote(account), quote(container))
     return target.url + quoted_path(account, container)
+
+
+def same_sync_target(one: str, other: str) -> bool:
+    """Whether two X-Container-Sync-To values name one container. Swift
+    looks realms and clusters up without case, and a URL's scheme and
+    host have none; the account and container are compared exactly."""
+    return _target_parts(one) == _target_parts(other)
+
+
+def _target_parts(value: str) -> Tuple[str, str]:
+    """(the site's ident, the rest) of a sync target; the value itself
+    when it is not one autosync could have written."""
+    value = (value or '').strip()
+    if value.startswith('//'):
+        parts = value[2:].split('/', 2)
+        if len(parts) == 3:
+            return '//%s/%s' % (parts[0].upper(), parts[1].upper()), parts[2]
+        return value, ''
+    try:
+        parsed = urlsplit(value)
+        site = parse_site('%s://%s' % (parsed.scheme, parsed.netloc))
+    except (PlacementError, ValueError):
+        return value, ''
+    return site.ident, parsed.path

@@ -31,7 +31,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from swift.common.utils import Timestamp
 
 from autosync.placement import (PlacementError, Site, next_in_ring,
-                                parse_placement, sync_target)
+                                parse_placement, same_sync_target,
+                                sync_target)
 from autosync.state import ContainerState
 
 IN_SYNC = 'in sync'
@@ -182,12 +183,13 @@ def _keep(account, container, placement, version, order, live, gone,
             fields.update(metadata=dict(source.metadata), remove=tuple(
                 sorted(set(state.metadata) - set(source.metadata))),
                 changed_at=source.changed_at)
-        if state.sync_to != ring[state.site] or state.sync_key != key:
+        wrong_target = not same_sync_target(state.sync_to,
+                                            ring[state.site])
+        if wrong_target or state.sync_key != key:
             broken_ring = True
             reasons.append('sync target %s, expected %s' % (
                 state.sync_to or 'none', ring[state.site])
-                if state.sync_to != ring[state.site]
-                else 'sync key differs from the ring')
+                if wrong_target else 'sync key differs from the ring')
             fields.update(sync_to=ring[state.site], sync_key=key)
         if state.placement != names or state.placement_version != version:
             reasons.append('placement recorded as %s' % (

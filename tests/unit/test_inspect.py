@@ -86,3 +86,19 @@ def test_configured_site_spelled_otherwise_is_read_once():
         ACCOUNT, CONTAINER, guess=parse_placement([A, B]))
     assert [cluster.heads for cluster in clusters.values()] == [1, 1, 1]
     assert sorted(found.states) == [A, B, C]
+
+
+def test_a_chain_of_newer_placements_is_followed_to_the_newest():
+    """B recorded a newer placement naming C, which recorded a newer one
+    still, naming D: none of C, D is configured, and D is read too."""
+    d = 'http://d.example.com:8080'
+    newest = Timestamp(3000).internal
+    clusters = {A: FakeCluster(wired(A, '%s, %s' % (A, B), OLDER)),
+                B: FakeCluster(wired(B, '%s, %s' % (B, C), NEWER)),
+                C: FakeCluster(wired(C, '%s, %s' % (C, d), newest)),
+                d: FakeCluster(wired(d, '%s, %s' % (C, d), newest))}
+    found = inspector(clusters, (A, B)).inspect(
+        ACCOUNT, CONTAINER, guess=parse_placement([A, B]))
+    assert [site.name for site in found.placement] == [C, d]
+    assert [cluster.heads for cluster in clusters.values()] == [1, 1, 1, 1]
+    assert {r.site for r in found.diagnosis.repairs} == {A, B}

@@ -395,9 +395,6 @@ def test_inspector_tells_an_unmanaged_container(sites, tmp_path):
 # as //R1/A and //r1/a): equal as sites, but the inspector keys what it
 # read by the spelling it read it under.
 
-@pytest.mark.xfail(strict=True, raises=KeyError, reason='inspect.py: '
-                   'LocalCluster names its state as this conf spells the '
-                   'site; diagnose looks it up as the placement does')
 def test_this_site_spelled_differently_in_the_conf_is_still_here(
         pair, tmp_path):
     a, b, placement, _ = pair
@@ -408,9 +405,6 @@ def test_this_site_spelled_differently_in_the_conf_is_still_here(
     assert writes(a) == writes(b) == []
 
 
-@pytest.mark.xfail(strict=True, reason='inspect.py: a peer read under two '
-                   'spellings is two states; the one the newest placement '
-                   'does not spell is an extra site, and it is unwired')
 def test_peer_spelled_differently_in_a_newer_placement_is_not_unwired(
         pair):
     a, b, placement, r = pair

@@ -8,7 +8,8 @@ from unittest import mock
 import pytest
 from swift.common.utils import Timestamp
 
-from autosync.placement import next_in_ring, parse_placement, sync_target
+from autosync.placement import (next_in_ring, parse_placement,
+                                same_sync_target, sync_target)
 from autosync.repair import IN_SYNC, Repair, diagnose, newest_placement
 from autosync.state import ContainerState
 
@@ -273,6 +274,34 @@ def test_wrong_sync_target_is_rewired():
     assert found.verdict == 'broken ring'
     assert 'sync target %s, expected %s' % (target(A), target(B)) in \
         found.repairs[0].reason
+
+
+def test_sync_target_spelled_otherwise_is_not_rewired():
+    """Set outside autosync with other case: the same container, as
+    Swift sees it, so the ring is whole."""
+    spelled = target(B).replace('http://c.example.com', 'HTTP://C.Example.COM')
+    assert spelled != target(B)
+    found = diagnosed(change(in_sync(), B, sync_to=spelled))
+    assert (found.verdict, found.repairs) == (IN_SYNC, ())
+
+
+def test_sync_target_to_another_container_case_is_rewired():
+    """Container names are case-sensitive: /C is not /c."""
+    found = diagnosed(change(in_sync(), B, sync_to=target(B)[:-1] + 'C'))
+    assert found.verdict == 'broken ring'
+
+
+@pytest.mark.parametrize('one, other, same', [
+    ('//Realm/Dc1/AUTH_a/c', '//realm/dc1/AUTH_a/c', True),
+    ('//realm/dc1/AUTH_a/c', '//realm/dc1/auth_a/c', False),
+    ('http://H:8080/v1/AUTH_a/c', 'http://h:8080/v1/AUTH_a/c', True),
+    ('http://h/v1/AUTH_a/c', 'http://h:80/v1/AUTH_a/c', True),
+    ('http://h:8080/v1/AUTH_a/c', 'https://h:8080/v1/AUTH_a/c', False),
+    ('', '', True),
+    ('not a target', 'NOT A TARGET', False),
+])
+def test_same_sync_target(one, other, same):
+    assert same_sync_target(one, other) is same
 
 
 def test_unwired_site_in_the_placement_is_rewired():
