@@ -20,6 +20,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
+from swift.common.swob import str_to_wsgi
 from swift.common.utils import Timestamp
 
 from autosync.signing import SYNC_KEY, SYNC_TO
@@ -119,9 +120,12 @@ def _count(value: Optional[str]) -> int:
 def from_broker(site: str, info: dict, metadata: dict) -> ContainerState:
     """The state of a container DB on this node (info and metadata as
     ``ContainerBroker`` gives them): what a HEAD here would answer,
-    without the round trip."""
-    headers = {name.lower(): value for name, (value, _) in metadata.items()
-               if value != ''}
+    without the round trip. The DB holds metadata as text; a HEAD gives
+    it as WSGI strings (UTF-8 bytes as Latin-1), as every other state
+    and every repair request holds it: so must this one, or non-ASCII
+    metadata would differ from itself."""
+    headers = {str_to_wsgi(name).lower(): str_to_wsgi(value)
+               for name, (value, _) in metadata.items() if value != ''}
     headers.update({
         'x-backend-put-timestamp': info['put_timestamp'],
         'x-backend-delete-timestamp': info['delete_timestamp'],

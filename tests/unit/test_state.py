@@ -1,6 +1,10 @@
 """What a HEAD answered -> one site's state of a container (state.py)."""
 
+import swift.common.utils as swift_utils
+from swift.common.swob import Request, str_to_wsgi
 from swift.common.utils import Timestamp
+from swift.container.backend import ContainerBroker
+from swift.container.server import ContainerController
 
 from autosync.state import (ZERO, ContainerState, client_metadata,
                             exposed_headers, from_broker, from_headers,
@@ -204,3 +208,28 @@ def test_db_state_of_a_recreated_container_keeps_its_delete_time():
     state = from_broker(SITE, db_info(delete_timestamp=DELETED_AT), {})
     assert state.exists and not state.deleted
     assert state.delete_timestamp == DELETED_AT
+
+
+def test_db_state_of_non_ascii_metadata_is_what_swifts_head_answers(
+        tmp_path, monkeypatch):
+    """Swift's own container server: the DB holds metadata as text, its
+    HEAD answers WSGI strings. Both reads of one container must agree,
+    or the reconciler would repair non-ASCII metadata every pass."""
+    monkeypatch.setattr(swift_utils, 'HASH_PATH_SUFFIX', b'autosync-test')
+    (tmp_path / 'sda').mkdir()
+    server = ContainerController({'devices': str(tmp_path),
+                                  'mount_check': 'false'})
+    name, value = str_to_wsgi('X-Container-Meta-Café'), str_to_wsgi('日本')
+    put = Request.blank('/sda/0/AUTH_test/c', method='PUT', headers={
+        'X-Timestamp': PUT_AT, 'X-Backend-Storage-Policy-Index': '0',
+        name: value}).get_response(server)
+    assert put.status_int == 201
+    head = Request.blank('/sda/0/AUTH_test/c',
+                         method='HEAD').get_response(server)
+    headers = {k.lower(): v for k, v in head.headers.items()}
+    headers.update((k.lower(), v) for k, v in exposed_headers(
+        head.headers.items()))
+    broker = ContainerBroker(str(next(tmp_path.rglob('*.db'))))
+    from_db = from_broker(SITE, broker.get_info(), broker.metadata)
+    assert from_db.metadata == {name.lower(): value}
+    assert from_db == from_headers(SITE, head.status_int, headers)
