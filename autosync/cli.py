@@ -6,6 +6,7 @@ See ``status.py`` for what it shows and its exit status.
 """
 
 import argparse
+import configparser
 import sys
 
 from swift.common.utils import get_logger, readconf
@@ -20,8 +21,10 @@ DEFAULT_CONF = '/etc/swift/autosync-reconciler.conf'
 def targets(reconciler: AutosyncReconciler, where: str):
     """(account, container) pairs to show."""
     if not where:
-        return [found[:2] for found in
-                reconciler.managed_containers(mine_only=False)]
+        # Once each, though this node may hold several replicas of it.
+        return list(dict.fromkeys(
+            found[:2] for found in
+            reconciler.managed_containers(mine_only=False)))
     account, _, container = where.partition('/')
     if container:
         return [(account, container)]
@@ -32,7 +35,7 @@ def targets(reconciler: AutosyncReconciler, where: str):
 def cmd_status(args) -> int:
     try:
         conf = readconf(args.conf, SECTION)
-    except (ValueError, IOError) as err:
+    except (ValueError, IOError, configparser.Error) as err:
         print('autosync status: %s' % err, file=sys.stderr)
         return 2
     conf['log_level'] = 'ERROR' if not args.verbose else 'DEBUG'
@@ -51,8 +54,18 @@ def cmd_status(args) -> int:
             args.where or 'the container DBs', err), file=sys.stderr)
         return 2
     progress = None if args.json else status.progress_bar()
-    reports = status.StatusReader(reconciler.inspector, progress).many(found)
-    print(status.output(reports, args.json))
+    try:
+        reports = status.StatusReader(reconciler.inspector,
+                                      progress).many(found)
+        shown = status.output(reports, args.json)
+    except Exception as err:
+        # 2, not 1: a monitoring check must tell "could not look" from
+        # "something is broken".
+        logger.exception('autosync status failed')
+        print('autosync status: failed: %s: %s' % (type(err).__name__, err),
+              file=sys.stderr)
+        return 2
+    print(shown)
     return status.exit_status(reports)
 
 

@@ -54,6 +54,11 @@ class SiteDirectory(object):
                 raise PlacementError(
                     'no endpoint for %s in container-sync-realms.conf'
                     % site.name)
+            parsed = urlsplit(endpoint)
+            if parsed.scheme not in ('http', 'https') or not parsed.hostname:
+                raise PlacementError(
+                    'the endpoint of %s in container-sync-realms.conf, %r, '
+                    'is not an http(s):// URL' % (site.name, endpoint))
             # As container-sync does: the endpoint already ends in /v1/.
             return endpoint.rstrip('/') + '/' + quoted_names(account,
                                                              container)

@@ -34,13 +34,13 @@ def send(request: PeerRequest, conn_timeout: float, node_timeout: float,
          logger, whole_body: bool = False) -> SiteAnswer:
     """One request to one peer; never raises. The answer holds the
     whole body only if asked (``whole_body``)."""
-    parsed = urlsplit(request.url)
-    path = parsed.path + ('?' + parsed.query if parsed.query else '')
-    host = parsed.hostname
-    if ':' in host:
-        host = '[%s]' % host
     conn = None
     try:
+        parsed = urlsplit(request.url)
+        path = parsed.path + ('?' + parsed.query if parsed.query else '')
+        host = parsed.hostname or ''
+        if ':' in host:
+            host = '[%s]' % host
         with ConnectionTimeout(conn_timeout):
             conn = http_connect_raw(host, parsed.port, request.method, path,
                                     headers=request.headers,

@@ -43,6 +43,7 @@ are signed, not authenticated by a user. Statsd counters (under
 ``unreachable``, ``errors``.
 """
 
+import os
 import sys
 import time
 from random import random
@@ -129,9 +130,18 @@ class AutosyncReconciler(Daemon):
         autosync manages whose DB is on this node and is this node's to
         check. Deleted DBs have lost their metadata: the sites that still
         hold the container find the delete."""
+        last_dir = None
         for path, device, _ in audit_location_generator(
                 self.devices, DATADIR, '.db', mount_check=self.mount_check,
                 logger=self.logger):
+            # A container being sharded has two DBs in its directory,
+            # listed one after the other: one container, checked once,
+            # opened as the container server opens it.
+            hash_dir = os.path.dirname(path)
+            if hash_dir == last_dir:
+                continue
+            last_dir = hash_dir
+            path = os.path.join(hash_dir, os.path.basename(hash_dir) + '.db')
             try:
                 broker = ContainerBroker(path, logger=self.logger)
                 info = broker.get_info()
@@ -196,6 +206,17 @@ class AutosyncReconciler(Daemon):
                                   repair.site, detail, repair.reason)
         return found
 
+    def reconcile_or_log(self, account: str, container: str, *args):
+        """``reconcile`` in a green thread of its own: what it raises
+        would be lost there (``run_daemon`` hides hub exceptions), so it
+        is logged and counted here."""
+        try:
+            self.reconcile(account, container, *args)
+        except Exception:
+            self.count('errors')
+            self.logger.exception('autosync-reconciler: %s/%s: check failed',
+                                  account, container)
+
     # -- passes --
 
     def run_pass(self) -> dict:
@@ -203,7 +224,7 @@ class AutosyncReconciler(Daemon):
         begin = time.time()
         pool = GreenPool(self.concurrency)
         for found in self.managed_containers():
-            pool.spawn_n(self.reconcile, *found)
+            pool.spawn_n(self.reconcile_or_log, *found)
         pool.waitall()
         elapsed = time.time() - begin
         self.logger.info(

@@ -46,8 +46,10 @@ def site_row(state: ContainerState, newest: Optional[str]) -> dict:
 
 def report(found: Inspection, newest: dict) -> dict:
     names = [site.name for site in found.placement]
+    # Other sites too when they hold it or did not answer: an unknown
+    # verdict must show the site that made it unknown.
     names += sorted(n for n, s in found.states.items()
-                    if n not in names and s.exists)
+                    if n not in names and (s.exists or not s.reachable))
     diagnosis = found.diagnosis
     return {
         'account': found.account,

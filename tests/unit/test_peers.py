@@ -66,3 +66,12 @@ def test_unexpected_error_is_an_answer(monkeypatch):
     assert answer.status is None
     assert 'no route to host' in answer.detail
     assert logger.counters['peer.errors'] == 1
+
+
+def test_url_without_a_host_is_an_answer_not_an_exception():
+    """A realm endpoint written without http:// must not kill the
+    green thread that sends to it."""
+    answer = send(PeerRequest('peer', 'HEAD', '127.0.0.1:8080/v1/AUTH_test',
+                              {}), 1, 1, FakeLogger())
+    assert not answer.ok
+    assert answer.detail.startswith('error: ')

@@ -314,6 +314,33 @@ def test_pass_repairs_a_container_whose_db_is_here(pair, tmp_path):
     assert a.swift.calls == []
 
 
+def test_container_being_sharded_is_checked_once(pair, tmp_path):
+    """Sharding puts a second DB beside the first: still one container."""
+    a, b, placement, r = pair
+    broker = container_db(tmp_path, a.swift.store[CONTAINER])
+    broker.enable_sharding(Timestamp.now())
+    assert broker.set_sharding_state()
+    assert len(list(tmp_path.rglob('*.db'))) == 2
+    del b.swift.store[CONTAINER]
+    r.run_pass()
+    assert b.methods == ['HEAD', 'PUT']
+    assert r.stats == {'checked': 1, 'repaired': 1}
+
+
+def test_check_that_raises_is_logged_and_counted(pair, tmp_path):
+    """A green thread's exception would be lost: never a silent pass."""
+    a, b, placement, r = pair
+    container_db(tmp_path, a.swift.store[CONTAINER])
+
+    def broken(*args):
+        raise RuntimeError('boom')
+    r.inspector.inspect = broken
+    r.run_pass()
+    assert r.stats == {'errors': 1}
+    assert r.logger.lines['error'] == [
+        'autosync-reconciler: AUTH_test/c: check failed']
+
+
 def test_pass_skips_a_db_without_a_recorded_placement(pair, tmp_path):
     a, b, placement, r = pair
     container_db(tmp_path, {'X-Container-Meta-Colour': 'blue'})

@@ -2,6 +2,7 @@
 (status.py, cli.py). Inspections are built here: no I/O."""
 
 import json
+from types import SimpleNamespace
 
 import pytest
 from swift.common.utils import Timestamp
@@ -107,6 +108,15 @@ def test_conflict_is_shown():
 def test_site_outside_the_placement_holding_a_copy_is_shown_last():
     lines = table(wired(A), wired(B), ContainerState(C, 204))
     assert [line.split()[0] for line in lines[2:5]] == [A, B, C]
+
+
+def test_unreachable_site_outside_the_placement_is_shown():
+    """A configured site the recorded placement leaves out made the
+    verdict unknown: the table must say which and why."""
+    lines = table(wired(A), wired(B),
+                  ContainerState(C, None, 'connection refused'))
+    assert row(lines, C)[1] == '?'
+    assert '  ! %s: connection refused' % C in lines
 
 
 def test_key_is_never_printed():
@@ -259,3 +269,34 @@ def test_status_with_a_bad_option_names_it_and_exits_2(
     captured = capsys.readouterr()
     assert captured.out == ''
     assert "[autosync-reconciler] interval = '0'" in captured.err
+
+
+def test_conf_without_a_section_header_exits_2(tmp_path, capsys):
+    conf = tmp_path / 'autosync-reconciler.conf'
+    conf.write_text('autosync_my_cluster = %s\n' % A)
+    assert cli.main(['status', '--conf', str(conf)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ''
+    assert captured.err.startswith('autosync status: ')
+
+
+def test_status_that_fails_while_reading_exits_2(tmp_path, capsys,
+                                                  quiet_cli, monkeypatch):
+    """Exit 1 means "something is broken"; a status that could not look
+    must not say that."""
+    conf = tmp_path / 'autosync-reconciler.conf'
+    conf.write_text('[DEFAULT]\nswift_dir = %s\ndevices = %s\n\n'
+                    '[autosync-reconciler]\nautosync_my_cluster = %s\n'
+                    'autosync_placement = %s\nautosync_key = k\n' % (
+                        tmp_path, tmp_path, A, ', '.join((A, B))))
+    monkeypatch.setattr(cli, 'AutosyncReconciler',
+                        lambda *a, **k: SimpleNamespace(inspector=None))
+    monkeypatch.setattr(cli, 'targets', lambda *args: [('AUTH_test', 'c')])
+
+    def broken(self, targets):
+        raise TypeError('boom')
+    monkeypatch.setattr(StatusReader, 'many', broken)
+    assert cli.main(['status', '--conf', str(conf), 'AUTH_test/c']) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ''
+    assert captured.err == 'autosync status: failed: TypeError: boom\n'
