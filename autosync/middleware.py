@@ -232,7 +232,8 @@ class _Change(object):
         except PlacementError as err:
             return self.placement_error(err)
         if my_cluster not in placement:
-            if self.method == 'DELETE' and self.existing:
+            if self.method == 'DELETE' and self.container and \
+                    self.existing:
                 # A copy a placement change left here, unwired: its
                 # owner may delete it, here only.
                 append_log_info(self.env, 'as:unwired-copy')
@@ -694,7 +695,7 @@ def filter_factory(global_conf, **local_conf):
     logger = get_logger(conf, log_route='autosync')
     realms = load_realms(conf.get('swift_dir', '/etc/swift'), logger)
     cfg = config.parse(conf, realms)
-    check_pipeline(conf, 'autosync', logger)
+    check_pipeline(conf, logger)
     if not cfg.enabled:
         logger.warning('autosync: autosync_my_cluster is not set; every '
                        'request passes through unchanged')

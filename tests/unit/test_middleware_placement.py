@@ -157,6 +157,15 @@ def test_outside_the_placement_without_a_copy_is_still_409(sites):
     assert CONTAINER not in b.swift.store
 
 
+def test_account_delete_placed_elsewhere_is_409_not_a_traceback(sites):
+    """A placement middleware may place an account away from this site."""
+    a, b = sites.url_style(2)
+    resp = client_request(ACCOUNT, 'DELETE', environ={
+        'swift.placement': [a.url]}).get_response(b.app)
+    assert resp.status_int == 409
+    assert b'not at this site' in resp.body
+
+
 def test_same_placement_asked_again_changes_nothing_else(sites):
     a, b = sites.url_style(2)
     request(a)

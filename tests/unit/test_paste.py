@@ -38,6 +38,13 @@ use = egg:swift#tempauth
 [filter:autosync]
 use = egg:swift-autosync#autosync
 autosync_my_cluster = http://127.0.0.1:8080
+
+[filter:keystone]
+use = egg:swift#tempauth
+
+[filter:sync]
+use = egg:swift-autosync#autosync
+autosync_my_cluster = http://127.0.0.1:8080
 """
 
 
@@ -108,6 +115,13 @@ def test_autosync_before_auth_refuses_to_load(tmp_path):
         loadfilter('config:' + conf, name='autosync')
 
 
+def test_filters_are_known_by_entry_point_not_section_name(tmp_path):
+    """tempauth under another name, autosync under another name."""
+    conf = proxy_conf(tmp_path, 'catch_errors sync keystone proxy-server')
+    with pytest.raises(ValueError, match='must come after keystone'):
+        loadfilter('config:' + conf, name='sync')
+
+
 def test_autosync_after_auth_loads(tmp_path, startup_logger):
     conf = proxy_conf(tmp_path, 'catch_errors tempauth autosync '
                                 'proxy-server')
@@ -119,12 +133,12 @@ def test_autosync_after_auth_loads(tmp_path, startup_logger):
 def test_pipeline_without_auth_warns(tmp_path):
     conf = proxy_conf(tmp_path, 'catch_errors autosync proxy-server')
     logger = FakeLogger()
-    check_pipeline({'__file__': conf}, 'autosync', logger)
+    check_pipeline({'__file__': conf}, logger)
     assert 'no tempauth or keystoneauth' in logger.lines['warning'][0]
 
 
 def test_unreadable_pipeline_is_not_checked(tmp_path):
     logger = FakeLogger()
     assert check_pipeline({'__file__': str(tmp_path / 'missing.conf')},
-                          'autosync', logger) is None
+                          logger) is None
     assert logger.all_lines() == []
