@@ -7,6 +7,7 @@ See ``status.py`` for what it shows and its exit status.
 
 import argparse
 import configparser
+import os
 import sys
 
 from swift.common.utils import get_logger, readconf
@@ -21,6 +22,11 @@ DEFAULT_CONF = '/etc/swift/autosync-reconciler.conf'
 def targets(reconciler: AutosyncReconciler, where: str):
     """(account, container) pairs to show."""
     if not where:
+        if not os.path.isdir(reconciler.devices):
+            # Swift's walk finds nothing there: "no containers" would
+            # read as healthy.
+            raise IOError('devices = %s is not a directory' %
+                          reconciler.devices)
         # Once each, though this node may hold several replicas of it.
         return list(dict.fromkeys(
             found[:2] for found in

@@ -300,3 +300,17 @@ def test_status_that_fails_while_reading_exits_2(tmp_path, capsys,
     captured = capsys.readouterr()
     assert captured.out == ''
     assert captured.err == 'autosync status: failed: TypeError: boom\n'
+
+
+def test_status_of_this_node_without_its_devices_exits_2(
+        tmp_path, capsys, quiet_cli, monkeypatch):
+    """Swift's walk of a missing devices dir finds nothing: that must
+    not read as "nothing broken"."""
+    conf = tmp_path / 'autosync-reconciler.conf'
+    conf.write_text('[autosync-reconciler]\n')
+    monkeypatch.setattr(cli, 'AutosyncReconciler', lambda *a, **k:
+                        SimpleNamespace(devices=str(tmp_path / 'nowhere')))
+    assert cli.main(['status', '--conf', str(conf)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ''
+    assert 'nowhere is not a directory' in captured.err
