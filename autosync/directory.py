@@ -14,7 +14,7 @@ from swift.common.container_sync_realms import ContainerSyncRealms
 from autosync.config import AutosyncConfig
 from autosync.peers import PeerRequest
 from autosync.placement import (REALM_STYLE, PlacementError, Site,
-                                quoted_names, quoted_path)
+                                parse_site, quoted_names, quoted_path)
 from autosync.signing import AUTH_HEADER, sign, signed_fields
 
 
@@ -32,10 +32,38 @@ class SiteDirectory(object):
         self.cfg = cfg
         self.realms = realms
 
+    def trusted_origin(self, name: str) -> Site:
+        """The site a peer request says it comes from, if it is one of
+        this site's autosync sites; else PlacementError naming it.
+
+        Realm style: a cluster of the realm of ``autosync_my_cluster``.
+        Other realms of container-sync-realms.conf may be shared with
+        partners for plain container-sync: their keys must not make
+        anyone the owner of every account here. Any cluster of our realm
+        counts, as a placement filter may place containers on any of
+        them. Full-URL style: any proxy URL, as ``autosync_key`` is
+        autosync's alone."""
+        try:
+            origin = parse_site(name)
+        except PlacementError as err:
+            raise PlacementError('X-Orig-Cluster %r: %s' % (name, err)) \
+                from None
+        mine = self.cfg.my_cluster
+        if origin.style != mine.style:
+            raise PlacementError('origin %s is not of the style of this '
+                                 'site, %s' % (origin.name, mine.name))
+        if origin.style == REALM_STYLE and (
+                origin.realm != mine.realm or
+                not self.realms.endpoint(origin.realm, origin.cluster)):
+            raise PlacementError(
+                'origin %s is not a cluster of realm %s, the realm of this '
+                'site in container-sync-realms.conf' % (origin.name,
+                                                        mine.realm))
+        return origin
+
     def peer_keys(self, origin: Site) -> Sequence[Optional[str]]:
-        """Keys that may have signed a request from ``origin``."""
-        if origin.style != self.cfg.style:
-            return ()
+        """Keys that may have signed a request from ``origin``, a
+        ``trusted_origin``."""
         if origin.style == REALM_STYLE:
             return (self.realms.key(origin.realm),
                     self.realms.key2(origin.realm))
@@ -67,14 +95,15 @@ class SiteDirectory(object):
     def signed_request(self, my_cluster: Site, site: Site, method: str,
                        account: str, container, headers: dict,
                        query: str = '') -> PeerRequest:
-        """A request to ``site``, signed over ``headers``' signed values
-        (``headers`` gets the signature)."""
+        """A request to ``site``, signed for that site and over the
+        state headers of ``headers`` (which gets the signature): add no
+        such header after this."""
         url = self.url(site, account, container)
         # The receiving pipeline rewrites the query of reads
         # (listing_formats), so reads are signed without it.
         signed_query = '' if method in READS else query
         fields = signed_fields(method, urlsplit(url).path, signed_query,
-                               my_cluster.name, headers)
+                               my_cluster.name, site.ident, headers)
         key = self.signing_key(my_cluster)
         if not key:
             raise PlacementError('no key to sign requests to other sites')

@@ -58,20 +58,23 @@ comma-separated string of sites) and ``env['swift.my_cluster']``.
 Containers synced between sites cannot use object versioning (Swift's
 container-sync does not carry versions and refuses versioned sources):
 autosync answers 400 to a request that would enable it and 409 to a change
-of a container that already has it.
+of a container that already has it, unless the change only disables it
+(README, "Object versioning").
 """
 
 import functools
+import json
 import secrets
 
 from swift.common.constraints import check_utf8, valid_api_version
 from swift.common.http import HTTP_NOT_FOUND, is_success
+from swift.common.middleware.acl import parse_acl
 from swift.common.registry import (register_sensitive_header,
                                    register_swift_info)
 from swift.common.request_helpers import append_log_info
 from swift.common.swob import (HTTPBadRequest, HTTPConflict,
                                HTTPInternalServerError, HTTPUnauthorized,
-                               Request, Response, wsgi_to_str)
+                               Request, Response, wsgi_quote, wsgi_to_str)
 from swift.common.utils import (Timestamp, config_true_value, get_logger,
                                 split_path)
 from swift.common.wsgi import make_pre_authed_request
@@ -109,6 +112,22 @@ ORIG_HEADER = 'X-Autosync-Orig-Cluster'
 PLACEMENT_SYSMETA_LOWER = PLACEMENT_SYSMETA.lower()
 UNWIRED_HEADER = 'X-Autosync-Unwired'
 ENABLING_VERSIONING = ('X-Versions-Location', 'X-History-Location')
+# Legacy versioning stops with these (versioned_writes/legacy.py), or
+# with an empty X-Versions-Location or X-History-Location.
+REMOVING_VERSIONING = ('X-Remove-Versions-Location',
+                       'X-Remove-History-Location')
+VERSIONS_ENABLED = 'X-Versions-Enabled'
+
+# The proxy's swift_owner_headers when its configuration does not set
+# them (swift/proxy/server.py): headers it drops from a request by
+# anyone but the account owner.
+DEFAULT_OWNER_HEADERS = (
+    'x-container-read', 'x-container-write', 'x-container-sync-key',
+    'x-container-sync-to', 'x-account-meta-temp-url-key',
+    'x-account-meta-temp-url-key-2', 'x-container-meta-temp-url-key',
+    'x-container-meta-temp-url-key-2', 'x-account-access-control')
+# How far down the pipeline to look for the proxy app.
+MAX_PIPELINE_DEPTH = 64
 
 # Never sent to another site: hop-by-hop headers, the client's host and
 # length, and whatever autosync itself sets.
@@ -143,6 +162,29 @@ def _showing_autosync(env, start_response):
 def _authorize_peer(req):
     """swift.authorize for a verified peer under override_auth."""
     return None
+
+
+# tempauth's account ACL: the client's header, which tempauth's
+# authorize() validates and stores as this sysmeta.
+ACCOUNT_ACL_HEADER = 'X-Account-Access-Control'
+ACCOUNT_ACL_SYSMETA = 'X-Account-Sysmeta-Core-Access-Control'
+TEMPAUTH_ACL_KEYS = ('admin', 'read-write', 'read-only')
+
+
+def _account_acl_error(value: str) -> str:
+    """Why tempauth would refuse ``value`` as an account ACL; '' if it
+    would not."""
+    acl = parse_acl(version=2, data=value)
+    if acl is None:
+        return 'not a JSON object: %r' % value
+    for key, grantees in acl.items():
+        if key not in TEMPAUTH_ACL_KEYS:
+            return 'key %s not recognized' % json.dumps(key)
+        if not isinstance(grantees, list) or \
+                not all(isinstance(g, str) for g in grantees):
+            return 'the value of %s must be a list of strings' % \
+                json.dumps(key)
+    return ''
 
 
 class Autosync(object):
@@ -247,7 +289,7 @@ class _Change(object):
         if len(placement) == 1 and not previous:
             return self.req.get_response(self.filt.app)
         if writes_container:
-            refusal = self.refuse_unsyncable()
+            refusal = self.refuse_unsyncable(placement, previous)
             if refusal:
                 return refusal
         try:
@@ -258,15 +300,21 @@ class _Change(object):
 
     # -- placement --
 
+    def this_site(self) -> Site:
+        """This site: the configured one, unless a placement middleware
+        earlier in the pipeline said otherwise for this request."""
+        if 'swift.my_cluster' not in self.env:
+            return self.cfg.my_cluster
+        my_cluster = parse_site(self.env['swift.my_cluster'])
+        if my_cluster.style != self.cfg.style:
+            raise PlacementError(
+                'swift.my_cluster %r is not of the configured style'
+                % my_cluster.name)
+        return my_cluster
+
     def resolve_placement(self):
-        my_cluster = self.cfg.my_cluster
+        my_cluster = self.this_site()
         placement = self.cfg.placement
-        if 'swift.my_cluster' in self.env:
-            my_cluster = parse_site(self.env['swift.my_cluster'])
-            if my_cluster.style != self.cfg.style:
-                raise PlacementError(
-                    'swift.my_cluster %r is not of the configured style'
-                    % my_cluster.name)
         if 'swift.placement' in self.env:
             placement = parse_placement(self.env['swift.placement'])
             if placement[0].style != self.cfg.style:
@@ -326,11 +374,13 @@ class _Change(object):
         query = '' if self.method in ('HEAD', 'GET') else \
             self.env.get('QUERY_STRING', '')
         try:
-            origin = parse_site(orig)
+            origin = self.filt.sites.trusted_origin(orig)
+            # Signed for this very site: a request to another site does
+            # not verify here (each site has its own nonces).
             nonce = verify(
                 self.filt.sites.peer_keys(origin),
                 signed_fields(self.method, self.req.path, query, orig,
-                              headers),
+                              self.this_site().ident, headers),
                 headers.get(AUTH_HEADER), self.cfg.signature_window)
         except PlacementError as err:
             return self.refuse_peer('as:bad-origin', str(err))
@@ -350,6 +400,9 @@ class _Change(object):
             self.env['swift_owner'] = True
             if reseller:
                 self.env['reseller_request'] = True
+            refusal = self.set_account_acl()
+            if refusal:
+                return refusal
         new_placement = headers.pop(SET_PLACEMENT_HEADER, None)
         if new_placement:
             refusal = self.record_placement(new_placement)
@@ -365,7 +418,7 @@ class _Change(object):
         sync_to, sync_key = headers.get(SYNC_TO), headers.get(SYNC_KEY)
         resp = self.req.get_response(self.filt.app)
         if sync_to is not None and sync_key is not None:
-            self.ensure_sync_headers(resp, sync_to, sync_key)
+            resp = self.ensure_sync_headers(resp, sync_to, sync_key)
         if self.method == 'HEAD' and self.container:
             # What the gatekeeper would hide: the container's timestamps
             # and autosync's records (see state.py).
@@ -404,6 +457,22 @@ class _Change(object):
             return
         self.req.headers[CHANGED_SYSMETA] = changed_at
 
+    def set_account_acl(self):
+        """Do for an account ACL what tempauth's authorize() does, which
+        override_auth replaced: refuse an invalid one (400), store a valid
+        one as sysmeta, as it was sent; the proxy would drop the header."""
+        value = self.req.headers.get(ACCOUNT_ACL_HEADER)
+        if value is None or self.container or \
+                self.method not in ('PUT', 'POST'):
+            return None
+        error = _account_acl_error(wsgi_to_str(value))
+        if error:
+            return self.refuse_client(HTTPBadRequest, 'as:bad-acl', '%s: %s'
+                                      % (ACCOUNT_ACL_HEADER, error))
+        self.req.headers[ACCOUNT_ACL_SYSMETA] = \
+            self.req.headers.pop(ACCOUNT_ACL_HEADER)
+        return None
+
     def refuse_peer(self, reason: str, why: str) -> Response:
         append_log_info(self.env, reason)
         self.logger.increment('auth.invalid')
@@ -416,8 +485,10 @@ class _Change(object):
 
     # -- requests from clients --
 
-    def refuse_unsyncable(self):
-        """400/409 for a container change autosync cannot sync."""
+    def refuse_unsyncable(self, placement, previous=()):
+        """The answer to a container change autosync cannot sync: 400 or
+        409, or Swift's own to one that only disables versioning on a
+        container that stays unsyncable. None for a change to sync."""
         headers = self.req.headers
         own_sync = [h for h in (SYNC_TO, SYNC_KEY) if h in headers]
         if own_sync:
@@ -425,22 +496,76 @@ class _Change(object):
                 HTTPBadRequest, 'as:own-sync-headers',
                 '%s: autosync sets container-sync on containers it syncs '
                 'between sites; leave it out' % ', '.join(own_sync))
-        enabling = [h for h in ENABLING_VERSIONING if headers.get(h)]
-        if config_true_value(headers.get('X-Versions-Enabled', 'false')):
-            enabling.append('X-Versions-Enabled')
+        if len(placement) == 1:
+            return None  # synced nowhere: versioning as in plain Swift
+        enabling = self.enabling_versioning()
         if enabling:
             return self.refuse_client(
                 HTTPBadRequest, 'as:versioning',
                 '%s: object versioning cannot be used on a container '
                 'synced between sites (container-sync does not carry '
                 'versions)' % ', '.join(enabling))
-        if self.existing.get('versions') or \
-                self.existing_sysmeta.get('versions-container'):
-            return self.refuse_client(
-                HTTPConflict, 'as:versioned',
-                'this container uses object versioning, which cannot be '
-                'synced between sites; disable it first')
-        return None
+        if not self.versioned_after():
+            return None
+        if self.disables_versioning() and not previous:
+            return self.disable_versioning_here()
+        return self.refuse_versioned()
+
+    def enabling_versioning(self) -> list:
+        headers = self.req.headers
+        enabling = [h for h in ENABLING_VERSIONING if headers.get(h)]
+        if config_true_value(headers.get(VERSIONS_ENABLED, 'false')):
+            enabling.append(VERSIONS_ENABLED)
+        return enabling
+
+    def removes_legacy_versioning(self) -> bool:
+        headers = self.req.headers
+        return any(headers.get(h) for h in REMOVING_VERSIONING) or any(
+            h in headers and not headers[h] for h in ENABLING_VERSIONING)
+
+    def disables_versioning(self) -> bool:
+        """Whether the request disables or removes versioning (one that
+        enables it too was refused before)."""
+        return self.removes_legacy_versioning() or \
+            VERSIONS_ENABLED in self.req.headers
+
+    def versioned_after(self) -> bool:
+        """Whether the container is versioned once this request is
+        applied (one that enables versioning was refused before).
+
+        As versioned_writes/ records it: legacy versioning keeps its
+        location in 'versions-location' sysmeta (before sysmeta, in
+        X-Versions-Location: info 'versions'), which a client removes.
+        Object versioning keeps 'versions-container' sysmeta, disabled
+        (X-Versions-Enabled: false) or not, as long as the container
+        lives, and the container-sync daemon skips every container that
+        has it (swift/container/sync.py): versioned for good."""
+        sysmeta = self.existing_sysmeta
+        if sysmeta.get('versions-container'):
+            return True
+        legacy = self.existing.get('versions') or \
+            sysmeta.get('versions-location')
+        return bool(legacy) and not self.removes_legacy_versioning()
+
+    def disable_versioning_here(self) -> Response:
+        """Versioning is disabled where the versions are; container-sync
+        still skips the container, so nothing is wired and no other site
+        (which has no versions) is asked."""
+        append_log_info(self.env, 'as:versioning-off-here')
+        return self.req.get_response(self.filt.app)
+
+    def refuse_versioned(self) -> Response:
+        if self.existing_sysmeta.get('versions-container'):
+            remedy = ('this container has had object versioning, and '
+                      'container-sync skips such a container even once '
+                      'versioning is disabled; to have its objects synced '
+                      'between sites, copy its objects into a new container')
+        else:
+            remedy = ('this container uses legacy object versioning, '
+                      'which container-sync does not carry; send '
+                      'X-Remove-Versions-Location: 1 (with this change or '
+                      'before it) to stop versioning and have it synced')
+        return self.refuse_client(HTTPConflict, 'as:versioned', remedy)
 
     def refuse_client(self, error, reason: str, why: str) -> Response:
         append_log_info(self.env, reason)
@@ -456,21 +581,28 @@ class _Change(object):
         With ``previous`` (a placement change), sites new to the
         container get it by PUT with its metadata, and sites no longer in
         the placement are unwired: their sync target and key are cleared
-        and their copy stays where it is."""
+        and their copy stays where it is.
+
+        Returns (sync, requests, build): ``requests`` are built as for
+        the owner; ``build(forwarded)`` builds them again over other
+        forwarded headers, once the local answer shows who the client
+        is."""
         sync = {}
         new_placement = ''
         if self.container and self.method in ('PUT', 'POST'):
-            key = self.sync_key()
-            sync = {site: (sync_target(next_in_ring(placement, site),
-                                       self.account, self.container), key)
-                    for site in placement}
+            sync = self.sync_ring(placement)
             self.req.headers[SYNC_TO], self.req.headers[SYNC_KEY] = \
                 sync[my_cluster]
             new_placement = '%s %s' % (version, _names(placement))
         if not self.filt.sites.signing_key(my_cluster):
             raise PlacementError('no key to sign requests to other sites')
-        forwarded = self.forwarded_headers(my_cluster)
-        query = self.env.get('QUERY_STRING', '')
+        build = functools.partial(self.peer_requests, my_cluster, placement,
+                                  previous, sync, new_placement)
+        return sync, build(self.forwarded_headers(my_cluster)), build
+
+    def peer_requests(self, my_cluster: Site, placement, previous, sync,
+                      new_placement: str, forwarded: dict):
+        """The signed request for each other site of the plan."""
         requests = []
         # Sites new to the container get what it has, then the change.
         joining = dict(self.current_metadata(), **forwarded) \
@@ -488,8 +620,14 @@ class _Change(object):
                 headers[SET_PLACEMENT_HEADER] = new_placement
                 headers[CHANGED_AT_HEADER] = \
                     self.req.headers[CHANGED_SYSMETA]
+            # Never the client's query: Swift gives none a meaning on an
+            # account or container PUT, POST or DELETE (the proxy sends
+            # none to its servers, refuses an account DELETE with one,
+            # and bulk, before auth, took its own), and a byte that
+            # http.client cannot send would fail every site after the
+            # change was made here.
             requests.append(self.signed_request(
-                my_cluster, site, method, headers, query))
+                my_cluster, site, method, headers))
         for site in previous:
             if site not in placement:
                 headers = {name: value for name, value in forwarded.items()
@@ -500,7 +638,18 @@ class _Change(object):
                     'Content-Length': '0'})
                 requests.append(self.signed_request(
                     my_cluster, site, 'POST', headers))
-        return sync, requests
+        return requests
+
+    def sync_ring(self, placement) -> dict:
+        """Each site's (X-Container-Sync-To, X-Container-Sync-Key). A
+        one-site placement syncs nowhere: empty values clear what a wider
+        one wired, and the container is as plain Swift's."""
+        if len(placement) == 1:
+            return {placement[0]: ('', '')}
+        key = self.sync_key()
+        return {site: (sync_target(next_in_ring(placement, site),
+                                   self.account, self.container), key)
+                for site in placement}
 
     def current_metadata(self) -> dict:
         """The container's metadata, for a site that is to get it."""
@@ -528,7 +677,9 @@ class _Change(object):
         if authorize and not self.env.get('swift.authorize_override') and \
                 authorize(self.req):
             return False
-        head = make_pre_authed_request(self.env, 'HEAD', self.req.path_info,
+        # Quoted: make_pre_authed_request unquotes its path.
+        head = make_pre_authed_request(self.env, 'HEAD',
+                                       wsgi_quote(self.req.path_info),
                                        swift_source='AS')
         resp = head.get_response(self.filt.app)
         count = resp.headers.get('X-Container-Object-Count', '0')
@@ -545,14 +696,35 @@ class _Change(object):
             headers[ORIG_CLUSTER_HEADER] = my_cluster.name
             heads.append(self.signed_request(
                 my_cluster, parse_site(request.site), 'HEAD', headers))
-        holders = []
+        holders, unknown = [], []
         for answer in fan_out(heads, self.cfg.conn_timeout,
                               self.cfg.node_timeout, self.logger):
             count = answer.headers.get('x-container-object-count', '0')
             if answer.ok and count.isdigit() and int(count) > 0:
                 holders.append(SiteAnswer(answer.site, None,
                                           'holds %s objects' % count))
-        return holders
+            elif not (answer.ok or answer.status == HTTP_NOT_FOUND):
+                # A site that cannot say would not take the DELETE
+                # either: deleting here would leave its copy unsynced.
+                unknown.append(answer)
+        return holders, unknown
+
+    def refuse_delete_left_behind(self, my_cluster: Site, requests):
+        """503 when a site cannot say whether its copy is empty, 409
+        when one is not: nothing is deleted anywhere. None to go on."""
+        holders, unknown = self.sites_holding_objects(my_cluster, requests)
+        for status, sites, why in (
+                (503, unknown, 'could not ask %s whether it is empty; '
+                 'nothing was deleted. Retry when every site of the '
+                 'container answers.'),
+                (409, holders, 'not empty at %s; nothing was deleted. '
+                 'Objects deleted here leave the other sites on their '
+                 'next container-sync pass: retry then.')):
+            if sites:
+                return self.disagreement(status, 'DELETE %s: %s' % (
+                    self.req.path, why % ', '.join(a.site for a in sites)),
+                    sites)
+        return None
 
     def sync_key(self) -> str:
         """The container's key if it has one (a POST must not rotate it
@@ -560,15 +732,20 @@ class _Change(object):
         return self.existing.get('sync_key') or \
             secrets.token_hex(SYNC_KEY_BYTES)
 
-    def forwarded_headers(self, my_cluster: Site) -> dict:
+    def forwarded_headers(self, my_cluster: Site, owner: bool = True) -> dict:
+        """What another site gets of the client's headers. Not for the
+        ``owner``: the proxy's owner-only headers (a peer applies them as
+        the owner under override_auth)."""
+        owner_only = frozenset() if owner else \
+            _owner_only_headers(self.filt.app)
         headers = {}
         for name, value in self.req.headers.items():
             lower = name.lower()
             # Sysmeta here is what autosync recorded locally: peers get
             # it as signed headers, never as sysmeta.
-            if lower in NOT_FORWARDED or lower.startswith(
-                    ('x-backend-', 'x-container-sysmeta-',
-                     'x-account-sysmeta-')):
+            if lower in NOT_FORWARDED or lower in owner_only or \
+                    lower.startswith(('x-backend-', 'x-container-sysmeta-',
+                                      'x-account-sysmeta-')):
                 continue
             if lower in TOKEN_HEADERS and not self.cfg.forward_auth_token:
                 continue
@@ -580,17 +757,12 @@ class _Change(object):
         return headers
 
     def apply(self, my_cluster: Site, plan, previous=()) -> Response:
-        sync, requests = plan
+        sync, requests, build = plan
         if self.container and self.method == 'DELETE' and \
                 self.local_delete_may_succeed():
-            holders = self.sites_holding_objects(my_cluster, requests)
-            if holders:
-                return self.disagreement(409, (
-                    'DELETE %s: not empty at %s; nothing was deleted. '
-                    'Objects deleted here leave the other sites on '
-                    'their next container-sync pass: retry then.') % (
-                        self.req.path, ', '.join(a.site for a in holders)),
-                    holders)
+            refusal = self.refuse_delete_left_behind(my_cluster, requests)
+            if refusal:
+                return refusal
         local = self.req.get_response(self.filt.app)
         _ = local.body  # read it now: we answer only after every site did
         if self.method == 'DELETE':
@@ -599,11 +771,18 @@ class _Change(object):
                 return local
         elif not is_success(local.status_int):
             return local
-        elif sync:
-            self.ensure_sync_headers(local, *sync[my_cluster])
+        sync_failed = None
+        if sync:
+            sync_failed = self.set_sync_as_autosync(
+                local, my_cluster.name, *sync[my_cluster])
+        # The proxy decided during the local request whether the client
+        # is the owner; until then the requests were built as the owner's.
+        if not self.env.get('swift_owner'):
+            requests = build(self.forwarded_headers(my_cluster, owner=False))
         append_log_info(self.env, 'as:fanout')
-        answers = [SiteAnswer(my_cluster.name, local.status_int,
-                              _reason(local))]
+        answers = [sync_failed or SiteAnswer(my_cluster.name,
+                                             local.status_int,
+                                             _reason(local))]
         answers += fan_out(requests, self.cfg.conn_timeout,
                            self.cfg.node_timeout, self.logger)
         for answer in answers[1:]:
@@ -616,6 +795,10 @@ class _Change(object):
             if previous:
                 self.report_change(local, previous)
             return local
+        if sync_failed:
+            return self.disagreement(503, self.sync_failure_message(
+                sync_failed.site, [a.site for a in failed
+                                   if a is not sync_failed]), answers)
         return self.disagreement(
             503, '%s %s was applied at %s but failed at %s; the sites now '
             'differ. Repeat the request when they are all reachable.' % (
@@ -662,23 +845,49 @@ class _Change(object):
                         content_type=content_type, request=self.req)
 
     def ensure_sync_headers(self, resp: Response, sync_to: str,
-                            sync_key: str) -> None:
+                            sync_key: str) -> Response:
+        """``resp``, once the container's sync headers are set here, or
+        a 503 saying they could not be."""
+        failed = self.set_sync_as_autosync(
+            resp, self.cfg.my_cluster.name, sync_to, sync_key)
+        if not failed:
+            return resp
+        return self.disagreement(
+            503, self.sync_failure_message(failed.site), [failed])
+
+    def set_sync_as_autosync(self, resp: Response, site_name: str,
+                             sync_to: str, sync_key: str):
         """The proxy drops sync headers from requests by non-owners
         (e.g. a user with an account ACL); set them as autosync so the
-        ring is never silently left open."""
+        ring is never silently left open. None when they are set, else
+        this site's failed answer."""
         if not is_success(resp.status_int) or self.env.get('swift_owner'):
-            return
+            return None
+        # Quoted: make_pre_authed_request unquotes its path.
         sub = make_pre_authed_request(
-            self.env, 'POST', self.req.path_info,
+            self.env, 'POST', wsgi_quote(self.req.path_info),
             headers={SYNC_TO: sync_to, SYNC_KEY: sync_key},
             swift_source='AS')
         # Pre-authed is not owner: without this the proxy drops the very
         # headers this request is for (swift_owner_headers).
         sub.environ['swift_owner'] = True
         sub_resp = sub.get_response(self.filt.app)
-        if not is_success(sub_resp.status_int):
-            self.logger.error('autosync: could not set container-sync on '
-                              '%s: %s', self.req.path, sub_resp.status)
+        if is_success(sub_resp.status_int):
+            return None
+        self.logger.error('autosync: could not set container-sync on '
+                          '%s: %s', self.req.path, sub_resp.status)
+        return SiteAnswer(site_name, sub_resp.status_int, '%s to the POST '
+                          'that sets X-Container-Sync-To and -Key' %
+                          _reason(sub_resp))
+
+    def sync_failure_message(self, site_name: str, failed_too=()) -> str:
+        message = ('%s %s: container-sync could not be set at %s, where '
+                   'the change was applied, so objects written there '
+                   'would reach no other site' % (
+                       self.method, self.req.path, site_name))
+        if failed_too:
+            message += '; it failed at %s' % ', '.join(failed_too)
+        return message + '. Repeat the request.'
 
 
 def _names(sites) -> str:
@@ -687,6 +896,23 @@ def _names(sites) -> str:
 
 def _reason(resp: Response) -> str:
     return resp.status.split(' ', 1)[1] if ' ' in resp.status else ''
+
+
+def _owner_only_headers(app) -> frozenset:
+    """The lower-cased headers the proxy keeps from anyone but the owner:
+    its swift_owner_headers (an option of the proxy app, at the end of
+    the pipeline), and their X-Remove- forms."""
+    names = DEFAULT_OWNER_HEADERS
+    for _ in range(MAX_PIPELINE_DEPTH):
+        if hasattr(app, 'swift_owner_headers'):
+            names = app.swift_owner_headers
+            break
+        app = getattr(app, 'app', None)
+        if app is None:
+            break
+    names = [name.lower() for name in names]
+    return frozenset(names + ['x-remove-' + name[len('x-'):]
+                              for name in names])
 
 
 def filter_factory(global_conf, **local_conf):

@@ -2,28 +2,34 @@
 
 A peer request carries ``X-Orig-Cluster: <site>`` and
 ``X-Autosync-Auth: <timestamp> <nonce> <signature>``, where the signature
-is the HMAC-SHA256, under the shared key, of::
+is the HMAC-SHA256, under the shared key, of the compact JSON list::
 
-    METHOD \\n PATH \\n QUERY \\n ORIG-CLUSTER \\n TIMESTAMP \\n NONCE
-    \\n X-CONTAINER-SYNC-TO \\n X-CONTAINER-SYNC-KEY
-    \\n X-AUTOSYNC-RESELLER-REQUEST \\n X-AUTOSYNC-SET-PLACEMENT
-    \\n X-AUTOSYNC-CHANGED-AT
+    [METHOD, PATH, QUERY, ORIG-CLUSTER, DESTINATION, TIMESTAMP, NONCE,
+     [[NAME, VALUE], ...]]
 
-The sync headers are signed too: whoever could change them in flight could
-point a container's objects at a cluster of their choosing. So is the
-reseller flag, which says the origin's auth granted the client reseller
-rights (account quotas, for one, need them at every site). The receiver
-accepts either of its two keys (so operators can rotate) and a timestamp
-within its window; replays inside the window are caught by the nonce
-(see ``replay.py``). No I/O here.
+DESTINATION is the ident of the site the request is sent to (``Site.ident``,
+so spelling does not matter): a request signed for one site does not
+verify at another, whose nonce ledger never saw it. The NAME/VALUE pairs
+are every request header that changes a container or an account
+(``STATE_HEADER_PREFIXES``): metadata, ACLs, container-sync, versioning,
+storage policy, autosync's own headers (the reseller flag, which says the
+origin's auth granted the client reseller rights, among them). A peer
+applies them as the owner, so none may be added, dropped or changed in
+flight. Names are lower-cased and sorted; values are as sent, less the
+blanks around them that HTTP does not carry. The receiver accepts either
+of its two keys (so operators can rotate) and a timestamp within its
+window; replays inside the window are caught by the nonce (see
+``replay.py``). No I/O here.
 """
 
 import hashlib
 import hmac
+import json
+import re
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 AUTH_HEADER = 'X-Autosync-Auth'
 ORIG_CLUSTER_HEADER = 'X-Orig-Cluster'
@@ -32,13 +38,28 @@ SET_PLACEMENT_HEADER = 'X-Autosync-Set-Placement'
 # When the client changed the container's metadata, at the site it
 # changed it; every site records the same value, the newest write wins.
 CHANGED_AT_HEADER = 'X-Autosync-Changed-At'
-# Headers signed with a request, in SignedFields' order after orig_cluster.
 SYNC_TO = 'X-Container-Sync-To'
 SYNC_KEY = 'X-Container-Sync-Key'
-SIGNED_HEADERS = (SYNC_TO, SYNC_KEY, RESELLER_HEADER, SET_PLACEMENT_HEADER,
-                  CHANGED_AT_HEADER)
+# Request headers that change a container or an account, signed with the
+# request. Of the filters before autosync in a proxy (see
+# etc/proxy-server.conf-sample), only the gatekeeper touches them: it
+# strips sysmeta, which autosync never sends to a peer; so a signed
+# sysmeta header fails closed.
+STATE_HEADER_PREFIXES = ('x-container-', 'x-account-', 'x-remove-',
+                         'x-versions-', 'x-history-', 'x-storage-policy',
+                         'x-autosync-')
+STATE_HEADER_NAMES = (ORIG_CLUSTER_HEADER.lower(),)
+UNSIGNED_HEADER = AUTH_HEADER.lower()  # the signature itself
+# HTTP carries no blanks around a header value.
+VALUE_BLANKS = ' \t'
 
 NONCE_BYTES = 16
+# '%d' of time.time() has 10 digits until the year 2286.
+MAX_TIMESTAMP_DIGITS = 12
+TIMESTAMP_SHAPE = re.compile('[0-9]{1,%d}' % MAX_TIMESTAMP_DIGITS)
+NONCE_SHAPE = re.compile('[0-9a-f]{%d}' % (2 * NONCE_BYTES))
+SIGNATURE_SHAPE = re.compile(
+    '[0-9a-f]{%d}' % (2 * hashlib.sha256().digest_size))
 
 
 @dataclass(frozen=True)
@@ -47,19 +68,32 @@ class SignedFields:
     path: str
     query: str
     orig_cluster: str
-    sync_to: str = ''
-    sync_key: str = ''
-    reseller: str = ''
-    placement: str = ''
-    changed_at: str = ''
+    destination: str = ''
+    # (lower-cased name, value) of each state header, sorted.
+    headers: Tuple[Tuple[str, str], ...] = ()
 
 
 def signed_fields(method: str, path: str, query: str, orig_cluster: str,
-                  headers) -> SignedFields:
-    """The fields of a request, its signed headers read from
-    ``headers``: the one mapping both the sender and the receiver use."""
-    return SignedFields(method, path, query, orig_cluster,
-                        *(headers.get(name, '') for name in SIGNED_HEADERS))
+                  destination: str, headers) -> SignedFields:
+    """The fields of a request to ``destination`` (a ``Site.ident``),
+    its state headers read from ``headers``: the one mapping both the
+    sender and the receiver use."""
+    return SignedFields(method, path, query, orig_cluster, destination,
+                        state_headers(headers))
+
+
+def state_headers(headers) -> Tuple[Tuple[str, str], ...]:
+    """The headers of ``headers`` that change a container or account, as
+    the receiving site will see them."""
+    found = []
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower == UNSIGNED_HEADER:
+            continue
+        if lower.startswith(STATE_HEADER_PREFIXES) or \
+                lower in STATE_HEADER_NAMES:
+            found.append((lower, str(value).strip(VALUE_BLANKS)))
+    return tuple(sorted(found))
 
 
 class SignatureError(Exception):
@@ -72,11 +106,12 @@ class SignatureError(Exception):
 
 def _digest(key: str, fields: SignedFields, timestamp: str,
             nonce: str) -> str:
-    message = '\n'.join((
+    # JSON, so that no value can pass for a field boundary.
+    message = json.dumps([
         fields.method, fields.path, fields.query, fields.orig_cluster,
-        timestamp, nonce, fields.sync_to, fields.sync_key, fields.reseller,
-        fields.placement, fields.changed_at))
-    return hmac.new(key.encode('utf-8'), message.encode('utf-8'),
+        fields.destination, timestamp, nonce, fields.headers],
+        separators=(',', ':'))
+    return hmac.new(key.encode('utf-8'), message.encode('ascii'),
                     hashlib.sha256).hexdigest()
 
 
@@ -98,19 +133,9 @@ def verify(keys: Sequence[Optional[str]], fields: SignedFields,
         raise SignatureError('as:no-key',
                              'this site has no key for %s'
                              % fields.orig_cluster)
-    parts = (auth_value or '').split()
-    if len(parts) != 3:
-        raise SignatureError('as:malformed',
-                             '%s must be "<timestamp> <nonce> <signature>"'
-                             % AUTH_HEADER)
-    timestamp, nonce, signature = parts
-    try:
-        signed_at = int(timestamp)
-    except ValueError:
-        raise SignatureError('as:malformed',
-                             '%s has a bad timestamp' % AUTH_HEADER) from None
+    timestamp, nonce, signature = _parts(auth_value)
     now = time.time() if now is None else now
-    if abs(now - signed_at) > window:
+    if abs(now - int(timestamp)) > window:
         raise SignatureError('as:expired',
                              'signature time is outside the %gs window '
                              '(check the clocks of both sites)' % window)
@@ -119,7 +144,27 @@ def verify(keys: Sequence[Optional[str]], fields: SignedFields,
         # Compare against every key, so timing does not tell which one
         # (or whether any) matched.
         expected = _digest(key, fields, timestamp, nonce)
-        valid |= hmac.compare_digest(expected, signature)
+        valid |= hmac.compare_digest(expected.encode('ascii'),
+                                     signature.encode('ascii'))
     if not valid:
         raise SignatureError('as:bad-sig', 'signature does not verify')
     return nonce
+
+
+def _parts(auth_value: Optional[str]) -> Tuple[str, str, str]:
+    """(timestamp, nonce, signature), each of the shape ``sign`` gives,
+    or SignatureError: whatever an anonymous client sends gets a 401,
+    never an exception."""
+    parts = (auth_value or '').split()
+    if len(parts) != 3:
+        raise SignatureError('as:malformed',
+                             '%s must be "<timestamp> <nonce> <signature>"'
+                             % AUTH_HEADER)
+    for part, shape, what in zip(
+            parts, (TIMESTAMP_SHAPE, NONCE_SHAPE, SIGNATURE_SHAPE),
+            ('timestamp', 'nonce', 'signature')):
+        if not shape.fullmatch(part):
+            raise SignatureError('as:malformed', '%s has a malformed %s'
+                                 % (AUTH_HEADER, what))
+    timestamp, nonce, signature = parts
+    return timestamp, nonce, signature

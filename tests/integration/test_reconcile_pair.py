@@ -61,6 +61,18 @@ def reconcile_everywhere(duo, order='ab'):
         duo.run('reconcile', name)
 
 
+def behind_autosync(duo, cluster, name, *change):
+    """POST NAME=VALUE pairs to, or DELETE, ``name`` at ``cluster``
+    only (break_container.py)."""
+    subprocess.run(
+        [sys.executable, '-m', 'autosync.pair.launcher',
+         duo.layout.swift_dir(cluster), 'break_container:main',
+         duo.layout.conf(cluster, 'internal-client.conf'), ACCOUNT, name,
+         *change],
+        check=True, cwd=HERE, env=dict(os.environ, PYTHONPATH=HERE),
+        timeout=60)
+
+
 def fails_with(status_code, call, *args, **kwargs):
     with pytest.raises(client.ClientException) as caught:
         call(*args, **kwargs)
@@ -83,7 +95,9 @@ def test_changes_made_while_b_was_down_are_carried_to_b(duo, conns):
                    headers={'X-Container-Meta-Colour': 'grün'})
         fails_with(503, a.post_container, changed,
                    {'X-Container-Meta-Colour': 'rød'})
+        # Nobody can tell whether B's copy is empty: nothing deleted.
         fails_with(503, a.delete_container, deleted)
+        assert head_container(a, deleted) is not None
     finally:
         duo.b.start()
     code, reports = status(duo, ACCOUNT + '/' + created)
@@ -96,8 +110,10 @@ def test_changes_made_while_b_was_down_are_carried_to_b(duo, conns):
     key = assert_synced_both_ways(Sites(both), created)
     assert head_container(b, created)['x-container-meta-colour'] == 'grün'
     assert head_container(b, changed)['x-container-meta-colour'] == 'rød'
-    assert head_container(b, deleted) is None
+    assert head_container(b, deleted) is not None
+    a.delete_container(deleted)  # B is back: the DELETE goes through
     assert head_container(a, deleted) is None
+    assert head_container(b, deleted) is None
     for name in (created, changed):
         code, reports = status(duo, ACCOUNT + '/' + name, cluster='b')
         assert code == 0 and reports[0]['verdict'] == 'in sync', reports
@@ -113,13 +129,8 @@ def test_broken_ring_is_reported_then_repaired_in_one_pass(duo, conns):
     name = new_container(conns)
     key = assert_synced_both_ways(Sites(both), name)
     wrong = '//autosync/b/%s/elsewhere' % ACCOUNT
-    subprocess.run(
-        [sys.executable, '-m', 'autosync.pair.launcher',
-         duo.layout.swift_dir('b'), 'break_container:main',
-         duo.layout.conf('b', 'internal-client.conf'), ACCOUNT, name,
-         'X-Container-Sync-To=' + wrong, 'X-Container-Sync-Key=other'],
-        check=True, cwd=HERE, env=dict(os.environ, PYTHONPATH=HERE),
-        timeout=60)
+    behind_autosync(duo, 'b', name, 'X-Container-Sync-To=' + wrong,
+                    'X-Container-Sync-Key=other')
     code, reports = status(duo, ACCOUNT + '/' + name)
     assert code == 1
     assert reports[0]['verdict'] == 'broken ring', reports
@@ -144,8 +155,13 @@ def while_down(cluster, call, name):
         cluster.start()
 
 
-def delete_at_a_while_b_is_down(duo, a, name):
+def delete_at_a_only(duo, a, name):
+    """A delete that reached A only. Through autosync, a DELETE while B
+    is down deletes nothing (503): this is the state a delete at A
+    leaves when it crosses a re-create at B."""
     while_down(duo.b, a.delete_container, name)
+    assert head_container(a, name) is not None
+    behind_autosync(duo, 'a', name, 'DELETE')
 
 
 def put_at_b_while_a_is_down(duo, b, name):
@@ -157,7 +173,7 @@ def test_a_recreate_after_the_delete_brings_the_container_back(
         duo, conns, order):
     both, _ = conns
     name = new_container(conns)
-    delete_at_a_while_b_is_down(duo, both['a'], name)
+    delete_at_a_only(duo, both['a'], name)
     put_at_b_while_a_is_down(duo, both['b'], name)  # later: wins
     reconcile_everywhere(duo, order)
     key = assert_synced_both_ways(Sites(both), name)
@@ -170,7 +186,7 @@ def test_a_delete_after_the_recreate_deletes_everywhere(duo, conns, order):
     both, _ = conns
     name = new_container(conns)
     put_at_b_while_a_is_down(duo, both['b'], name)
-    delete_at_a_while_b_is_down(duo, both['a'], name)  # later: wins
+    delete_at_a_only(duo, both['a'], name)  # later: wins
     reconcile_everywhere(duo, order)
     assert head_container(both['a'], name) is None
     assert head_container(both['b'], name) is None

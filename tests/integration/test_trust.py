@@ -9,8 +9,9 @@ from urllib.parse import quote
 
 import pytest
 
-from autosync.signing import (AUTH_HEADER, ORIG_CLUSTER_HEADER,
-                              SignedFields, sign)
+from autosync.placement import parse_site
+from autosync.signing import (AUTH_HEADER, ORIG_CLUSTER_HEADER, sign,
+                              signed_fields)
 from e2e_helpers import ACCOUNT, Sites, head_container, raw, unique
 
 ORIGIN = '//autosync/a'
@@ -31,8 +32,11 @@ def path_of(container: str) -> str:
 
 
 def signed(key: str, method: str, container: str, now=None) -> str:
-    return sign(key, SignedFields(method, path_of(container), '', ORIGIN),
-                now=now)
+    """Signed as A signs a request to B that carries no other header."""
+    return sign(key, signed_fields(
+        method, path_of(container), '', ORIGIN,
+        parse_site('//autosync/b').ident, {ORIG_CLUSTER_HEADER: ORIGIN}),
+        now=now)
 
 
 def no_signature(pair, method, container):

@@ -256,6 +256,9 @@ class PeerSite(object):
         self.thread = None
         self.received = []
         self.methods = []
+        # What the site's auth does for a request without its own
+        # swift.authorize: by default, tempauth's for no token.
+        self.authorize = denied_authorize
 
     def serve(self, realms=None, **conf):
         self.app = make_filter(self.swift, logger=self.logger,
@@ -273,7 +276,7 @@ class PeerSite(object):
         if self.delay:
             eventlet.sleep(self.delay)
         # What tempauth does for a request without a token.
-        env.setdefault('swift.authorize', denied_authorize)
+        env.setdefault('swift.authorize', self.authorize)
         return self.app(env, gatekept(env, start_response))
 
     def stop(self):

@@ -27,14 +27,22 @@ def put_container(here, headers=None, path=CONTAINER):
 
 # -- what a peer is sent --
 
-def test_peer_gets_same_method_path_and_query(sites):
+def test_peer_gets_same_method_and_path_without_the_query(sites):
     here, peer = sites.url_style(2)
     put_container(here)
     client_request(CONTAINER + '?format=json', 'POST').get_response(
         here.app)
     method, path, headers, env = peer.swift.calls[-1]
-    assert (method, path, env['QUERY_STRING']) == (
-        'POST', CONTAINER, 'format=json')
+    assert (method, path, env.get('QUERY_STRING', '')) == (
+        'POST', CONTAINER, '')
+
+
+def test_a_query_http_cannot_carry_still_reaches_every_site(sites):
+    here, peer = sites.url_style(2)
+    resp = client_request(CONTAINER, environ={
+        'QUERY_STRING': 'x=\xff'}).get_response(here.app)
+    assert resp.status_int == 201
+    assert CONTAINER in peer.swift.store
 
 
 def test_peer_gets_client_metadata(sites):
@@ -50,6 +58,63 @@ def test_peer_never_gets_hop_by_hop_or_backend_headers(sites):
     received = peer.received[0]
     assert [h for h in NEVER_FORWARDED if h in received] == []
     assert received.get('connection') != 'x-client-hop'
+
+
+def allow_not_owner(req):
+    """swift.authorize for a user an account ACL lets write, who is not
+    the owner: the proxy drops owner-only headers for them."""
+    return None
+
+
+OWNER_ONLY = {
+    'X-Container-Read': '.r:*', 'X-Container-Write': 'AUTH_other',
+    'X-Container-Meta-Temp-Url-Key': 'k', 'X-Container-Meta-Temp-Url-Key-2':
+    'k2', 'X-Remove-Container-Read': '1',
+    'X-Remove-Container-Meta-Temp-Url-Key': '1'}
+
+
+def test_non_owner_owner_only_headers_never_reach_a_peer(sites):
+    here, peer = sites.url_style(2)
+    headers = dict(OWNER_ONLY, **{'X-Container-Meta-Colour': 'blue'})
+    resp = client_request(CONTAINER, headers=headers,
+                          authorize=allow_not_owner).get_response(here.app)
+    assert resp.status_int == 201
+    received = peer.received[0]
+    assert [h for h in OWNER_ONLY if h.lower() in received] == []
+    stored = peer.swift.store[CONTAINER]
+    assert stored['X-Container-Meta-Colour'] == 'blue'
+    assert 'X-Container-Read' not in stored
+    # The ring is still wired there.
+    assert stored['X-Container-Sync-To'] == here.url + CONTAINER
+
+
+def test_owner_only_headers_of_the_owner_reach_the_peer(sites):
+    here, peer = sites.url_style(2)
+    put_container(here, OWNER_ONLY)
+    received = peer.received[0]
+    assert [h for h in OWNER_ONLY if h.lower() not in received] == []
+
+
+@pytest.mark.parametrize('header', [
+    'X-Account-Meta-Temp-Url-Key', 'X-Account-Meta-Temp-Url-Key-2',
+    'X-Account-Access-Control', 'X-Remove-Account-Meta-Temp-Url-Key'])
+def test_non_owner_account_owner_headers_never_reach_a_peer(sites, header):
+    here, peer = sites.url_style(2)
+    resp = client_request(ACCOUNT, 'POST', headers={
+        header: 'v', 'X-Account-Meta-Team': 'ops'},
+        authorize=allow_not_owner).get_response(here.app)
+    assert resp.is_success
+    assert header.lower() not in peer.received[0]
+    assert peer.swift.store[ACCOUNT]['X-Account-Meta-Team'] == 'ops'
+
+
+def test_owner_only_headers_are_the_proxys_own_list(sites):
+    here, peer = sites.url_style(2)
+    # As a proxy whose swift_owner_headers option adds a header.
+    here.swift.swift_owner_headers = ['X-Container-Meta-Secret']
+    client_request(CONTAINER, headers={'X-Container-Meta-Secret': 's'},
+                   authorize=allow_not_owner).get_response(here.app)
+    assert 'x-container-meta-secret' not in peer.received[0]
 
 
 def test_peer_gets_its_own_host_not_the_clients(sites):
@@ -259,6 +324,30 @@ def test_delete_with_a_dead_peer_is_503_naming_it(sites, dead_url):
     resp = client_request(CONTAINER, 'DELETE').get_response(here.app)
     assert resp.status_int == 503
     assert dead_url in resp.body.decode().splitlines()[0]
+
+
+def test_delete_with_a_dead_peer_deletes_nothing(sites, dead_url):
+    """The dead site could not take the DELETE: deleting here would
+    leave its copy, and any objects in it, with no site syncing it."""
+    here, = sites.url_style(1, also=[dead_url])
+    here.swift.store[CONTAINER] = {}
+    resp = client_request(CONTAINER, 'DELETE').get_response(here.app)
+    assert resp.status_int == 503
+    assert resp.body.decode().startswith(
+        'autosync: DELETE %s: could not ask %s whether it is empty; '
+        'nothing was deleted.' % (CONTAINER, dead_url))
+    assert CONTAINER in here.swift.store
+    assert here.swift.calls_for('DELETE') == []
+
+
+def test_delete_with_a_peer_refusing_the_check_deletes_nothing(sites):
+    here, peer = sites.url_style(2)
+    put_container(here)
+    peer.swift.forced[('HEAD', CONTAINER)] = 503
+    resp = client_request(CONTAINER, 'DELETE').get_response(here.app)
+    assert resp.status_int == 503
+    assert CONTAINER in here.swift.store and CONTAINER in peer.swift.store
+    assert 'DELETE' not in peer.methods
 
 
 def test_reseller_rights_granted_here_are_granted_at_the_peer(sites):

@@ -132,6 +132,29 @@ def test_removed_site_is_unwired_and_kept(sites):
     assert sync_to(c).startswith(a.url)
 
 
+def test_one_site_placement_syncs_nowhere(sites):
+    a, b = sites.url_style(2)
+    request(a)
+    resp = request(a, 'POST', placement=(a,), requested=True)
+    assert resp.status_int == 204
+    assert resp.headers['X-Autosync-Unwired'] == b.url
+    for site in (a, b):
+        stored = site.swift.store[CONTAINER]
+        assert stored['X-Container-Sync-To'] == ''
+        assert stored['X-Container-Sync-Key'] == ''
+        assert stored[PLACEMENT] == names(a)
+
+
+def test_one_site_placement_lets_versioning_be_enabled(sites):
+    a, b = sites.url_style(2)
+    request(a)
+    request(a, 'POST', placement=(a,), requested=True)
+    resp = request(a, 'POST', placement=(a, b),
+                   headers={'X-Versions-Enabled': 'true'})
+    assert resp.status_int == 204
+    assert b.methods.count('POST') == 1  # the unwiring only
+
+
 def test_owner_deletes_an_unwired_copy_there_only(sites):
     a, b, c = sites.url_style(3)
     request(a, placement=(a, b, c))

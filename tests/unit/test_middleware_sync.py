@@ -191,6 +191,45 @@ def test_non_owner_client_is_not_made_owner(sites):
     assert 'swift_owner' not in env
 
 
+def test_sync_of_a_percent_named_container_is_set_on_that_container(sites):
+    here, peer = sites.url_style(2)
+    victim = ACCOUNT + '/victim'
+    client_request(victim).get_response(here.app)
+    before = dict(here.swift.store[victim])
+    named = ACCOUNT + '/' + quote('%76ictim')  # the container "%76ictim"
+    resp = client_request(named,
+                          authorize=allow_not_owner).get_response(here.app)
+    assert resp.status_int == 201
+    assert here.swift.store[victim] == before
+    assert sync_headers(here, named)[0] == peer.url + named
+
+
+def test_failed_sync_setup_is_a_503_naming_this_site(sites):
+    here, peer = sites.url_style(2)
+    here.swift.forced[('POST', CONTAINER)] = 503
+    req = client_request(CONTAINER, authorize=allow_not_owner)
+    resp = req.get_response(here.app)
+    assert resp.status_int == 503
+    text = resp.body.decode()
+    assert 'container-sync could not be set at %s' % here.url in text
+    assert '%s: 503 Service Unavailable' % here.url in text
+    assert here.logger.counters['fanout.failed'] == 1
+    assert here.logger.counters['fanout.ok'] == 0
+    assert 'as:sites-differ' in req.environ['swift.log_info']
+
+
+def test_failed_sync_setup_at_a_peer_is_a_503_naming_it(sites):
+    here, peer = sites.url_style(2, override_auth='false',
+                                 forward_auth_token='true')
+    # The peer's auth lets the client in, not as the owner.
+    peer.authorize = allow_not_owner
+    peer.swift.forced[('POST', CONTAINER)] = 503
+    resp = client_request(CONTAINER).get_response(here.app)
+    assert resp.status_int == 503
+    assert '%s: 503' % peer.url in resp.body.decode()
+    assert peer.logger.counters['fanout.failed'] == 1
+
+
 def test_owner_client_needs_no_extra_request(sites):
     here, peer = sites.url_style(2)
     client_request(CONTAINER).get_response(here.app)
@@ -235,16 +274,74 @@ def test_disabling_versioning_is_allowed(sites):
     assert resp.status_int == 201
 
 
-def test_change_of_versioned_container_is_a_conflict(sites):
+LEGACY_VERSIONED = {'X-Container-Sysmeta-Versions-Location': 'old',
+                    'X-Container-Sysmeta-Versions-Mode': 'stack'}
+OBJECT_VERSIONED = {
+    'X-Container-Sysmeta-Versions-Container': '%00versions%00photos',
+    'X-Container-Sysmeta-Versions-Enabled': 'True'}
+
+
+@pytest.mark.parametrize('stored, remedy', [
+    ({'X-Versions-Location': 'old'}, b'X-Remove-Versions-Location'),
+    (LEGACY_VERSIONED, b'X-Remove-Versions-Location'),
+    (OBJECT_VERSIONED, b'copy its objects into a new container')])
+def test_change_of_versioned_container_names_the_remedy(
+        sites, stored, remedy):
     here, peer = sites.url_style(2)
-    here.swift.store[CONTAINER] = {'X-Versions-Location': 'old'}
+    here.swift.store[CONTAINER] = dict(stored)
     resp = client_request(
         CONTAINER, 'POST',
         headers={'X-Container-Meta-A': 'b'}).get_response(here.app)
     assert resp.status_int == 409
-    assert b'disable it first' in resp.body
+    assert remedy in resp.body
     assert here.swift.calls_for('POST') == []
     assert peer.received == []
+
+
+@pytest.mark.parametrize('headers', [
+    {'X-Remove-Versions-Location': '1'},
+    {'X-Remove-History-Location': '1'},
+    {'X-Versions-Location': ''},
+    {'X-History-Location': '', 'X-Container-Meta-A': 'b'}])
+@pytest.mark.parametrize('stored', [
+    {'X-Versions-Location': 'old'}, LEGACY_VERSIONED])
+def test_removing_legacy_versioning_wires_the_sync(sites, headers, stored):
+    here, peer = sites.url_style(2)
+    here.swift.store[CONTAINER] = dict(stored)
+    peer.swift.store[CONTAINER] = {}
+    resp = client_request(CONTAINER, 'POST',
+                          headers=headers).get_response(here.app)
+    assert resp.status_int == 204
+    assert sync_headers(here)[0] == peer.url + CONTAINER
+    assert sync_headers(peer)[0] == here.url + CONTAINER
+
+
+def test_disabling_object_versioning_is_applied_here_only(sites):
+    """Swift keeps the versions container after versioning is disabled
+    and container-sync skips the container: nothing to wire."""
+    here, peer = sites.url_style(2)
+    here.swift.store[CONTAINER] = dict(OBJECT_VERSIONED)
+    resp = client_request(CONTAINER, 'POST', headers={
+        'X-Versions-Enabled': 'false'}).get_response(here.app)
+    assert resp.status_int == 204
+    assert here.swift.store[CONTAINER]['X-Versions-Enabled'] == 'false'
+    assert 'X-Container-Sync-To' not in here.swift.store[CONTAINER]
+    assert peer.received == []
+
+
+def test_delete_checks_the_emptiness_of_the_container_itself(sites):
+    here, peer = sites.url_style(2)
+    named = ACCOUNT + '/' + quote('x%41')  # the container "x%41"
+    other = ACCOUNT + '/xA'
+    for path in (named, other):
+        here.swift.store[path] = {}
+    peer.swift.store[named] = {}
+    here.swift.objects[other] = 3
+    peer.swift.objects[named] = 5
+    resp = client_request(named, 'DELETE').get_response(here.app)
+    assert resp.status_int == 409
+    assert peer.url.encode() in resp.body
+    assert named in here.swift.store
 
 
 def test_sync_headers_refused_only_where_autosync_manages(swift):

@@ -5,10 +5,14 @@ import collections
 import time
 
 import pytest
+from swift.common.container_sync_realms import ContainerSyncRealms
+from swift.common.middleware.acl import format_acl
+from swift.common.middleware.tempauth import TempAuth
 from swift.common.swob import Request
 
-from autosync.signing import SignedFields, sign
-from helpers import (ACCOUNT, KEY, FakeSwift, client_request,
+from autosync.placement import parse_site
+from autosync.signing import sign, signed_fields
+from helpers import (ACCOUNT, KEY, FakeLogger, FakeSwift, client_request,
                      denied_authorize, make_filter)
 
 A = 'http://a.example.com:8080'
@@ -43,16 +47,25 @@ def arriving(headers, method='PUT', path=CONTAINER, environ=None):
     return Request.blank(path, environ=env, headers=headers)
 
 
+def signed(headers, method='PUT', path=CONTAINER, key=KEY, now=None,
+           to=B):
+    """The X-Autosync-Auth of a request with ``headers`` sent to ``to``."""
+    return sign(key, signed_fields(
+        method, path, '', headers.get('X-Orig-Cluster', ''),
+        parse_site(to).ident, headers), now=now)
+
+
 def from_a(method='PUT', path=CONTAINER, key=KEY, now=None, auth=None,
-           orig=A, sync=SYNC, environ=None):
-    """A request as A sends it to B; ``auth`` replaces the signature."""
+           orig=A, sync=SYNC, environ=None, to=B, extra=None):
+    """A request as A sends it to B (or ``to``), with ``extra`` headers
+    signed too; ``auth`` replaces the signature."""
     headers = {'X-Orig-Cluster': orig}
     if sync:
         headers['X-Container-Sync-To'], headers['X-Container-Sync-Key'] = \
             sync
+    headers.update(extra or {})
     if auth is None:
-        auth = sign(key, SignedFields(method, path, '', orig,
-                                      *(sync or ('', ''))), now=now)
+        auth = signed(headers, method, path, key, now, to)
     if auth:
         headers['X-Autosync-Auth'] = auth
     return arriving(headers, method, path, environ)
@@ -130,7 +143,7 @@ def test_replayed_request_is_refused(swift):
 
 def test_replay_to_another_proxy_of_the_cluster_is_refused(swift):
     memcache = SharedMemcache()
-    auth = sign(KEY, SignedFields('PUT', CONTAINER, '', A, *SYNC))
+    auth = from_a().headers['X-Autosync-Auth']
     proxy1, proxy2 = site_b(swift), site_b(FakeSwift())
     assert from_a(auth=auth, environ={'swift.cache': memcache}) \
         .get_response(proxy1).status_int == 201
@@ -157,7 +170,120 @@ def test_signature_without_orig_cluster_is_refused(swift):
 
 def test_origin_of_another_style_is_refused(swift):
     filt = site_b(swift)
-    assert_refused(filt, swift, from_a(orig='//r1/a'))
+    req = from_a(orig='//r1/a')
+    assert_refused(filt, swift, req)
+    assert 'as:bad-origin' in req.environ['swift.log_info']
+
+
+# -- realm style: who may sign as a site --
+
+# r1 is autosync's realm; "partner" is shared with another company for
+# plain container-sync. Cluster c of r1 is in no placement of ours.
+REALMS_CONF = '''\
+[r1]
+key = autosync-secret
+cluster_a = http://a.example.com/v1/
+cluster_b = http://b.example.com/v1/
+cluster_c = http://c.example.com/v1/
+[partner]
+key = partner-secret
+cluster_b = http://b.example.com/v1/
+cluster_them = http://them.example.com/v1/
+'''
+
+
+def realm_site_b(swift, tmp_path):
+    (tmp_path / 'container-sync-realms.conf').write_text(REALMS_CONF)
+    realms = ContainerSyncRealms(
+        str(tmp_path / 'container-sync-realms.conf'), FakeLogger())
+    return make_filter(swift, realms=realms, autosync_my_cluster='//r1/b',
+                       autosync_placement='//r1/a, //r1/b',
+                       swift_dir=str(tmp_path), override_auth='true')
+
+
+def realm_request(orig, key, method='PUT', path=CONTAINER):
+    headers = {'X-Orig-Cluster': orig, 'X-Container-Read': '.r:*'}
+    headers['X-Autosync-Auth'] = signed(headers, method, path, key,
+                                        to='//r1/b')
+    return arriving(headers, method, path)
+
+
+@pytest.mark.parametrize('orig, key', [
+    ('//partner/them', 'partner-secret'), ('//partner/b', 'partner-secret'),
+    ('//r1/nowhere', 'autosync-secret')])
+def test_origin_outside_our_realm_clusters_is_refused(swift, tmp_path, orig,
+                                                      key):
+    filt = realm_site_b(swift, tmp_path)
+    req = realm_request(orig, key)
+    resp = assert_refused(filt, swift, req)
+    assert 'as:bad-origin' in req.environ['swift.log_info']
+    assert orig.encode() in resp.body
+    assert CONTAINER not in swift.store
+
+
+@pytest.mark.parametrize('orig', ['//r1/a', '//R1/C/'])
+def test_any_cluster_of_our_realm_may_sign(swift, tmp_path, orig):
+    filt = realm_site_b(swift, tmp_path)
+    assert realm_request(orig, 'autosync-secret').get_response(filt) \
+        .status_int == 201
+
+
+# -- what the signature covers --
+
+def test_request_signed_for_another_site_is_refused(swift):
+    swift.store[CONTAINER] = {}
+    filt = site_b(swift)
+    req = from_a(method='DELETE', sync=None, to='http://c.example.com:8080')
+    assert_refused(filt, swift, req)
+    assert 'as:bad-sig' in req.environ['swift.log_info']
+    assert CONTAINER in swift.store
+
+
+def test_request_signed_for_this_site_however_spelled_is_served(swift):
+    swift.store[CONTAINER] = {}
+    filt = site_b(swift)
+    req = from_a(method='DELETE', sync=None, to='HTTP://B.example.com:8080/')
+    assert req.get_response(filt).status_int == 204
+
+
+@pytest.mark.parametrize('name, value', [
+    ('X-Container-Read', '.r:*,.rlistings'),
+    ('X-Container-Meta-Temp-URL-Key', 'mitm'),
+    ('X-Versions-Location', 'old'), ('X-Storage-Policy', 'cold'),
+    ('X-Remove-Container-Meta-Color', 'x')])
+def test_state_header_added_in_flight_is_refused(swift, name, value):
+    swift.store[CONTAINER] = {'X-Container-Meta-Color': 'blue'}
+    filt = site_b(swift)
+    req = from_a(method='POST', sync=None,
+                 extra={'X-Container-Meta-Color': 'red'})
+    req.headers[name] = value
+    assert_refused(filt, swift, req)
+    assert 'as:bad-sig' in req.environ['swift.log_info']
+    assert swift.store[CONTAINER] == {'X-Container-Meta-Color': 'blue'}
+
+
+def test_state_header_changed_in_flight_is_refused(swift):
+    swift.store[CONTAINER] = {}
+    filt = site_b(swift)
+    req = from_a(method='POST', sync=None,
+                 extra={'X-Container-Meta-Color': 'red'})
+    req.headers['X-Container-Meta-Color'] = 'green'
+    assert_refused(filt, swift, req)
+
+
+def test_metadata_change_verifies_across_the_wire(sites):
+    here, peer = sites.url_style(2)
+    for site in (here, peer):
+        site.swift.store[CONTAINER] = {'X-Container-Meta-Old': 'x'}
+    resp = client_request(CONTAINER, 'POST', headers={
+        'X-Container-Meta-Color': ' blue ', 'X-Container-Meta-Empty': '',
+        'X-Remove-Container-Meta-Old': 'x',
+        'X-Container-Read': '.r:*'}).get_response(here.app)
+    assert resp.status_int == 204, resp.body
+    assert peer.logger.counters['auth.valid'] == 1
+    stored = peer.swift.store[CONTAINER]
+    assert stored['X-Container-Meta-Color'] == 'blue'
+    assert stored['X-Container-Read'] == '.r:*'
 
 
 # -- served --
@@ -172,8 +298,9 @@ def test_verified_request_is_applied_here(swift):
 
 def test_verified_request_is_never_fanned_out_again(sites):
     a, b, c = sites.url_style(3)
-    req = arriving({'X-Orig-Cluster': a.url, 'X-Autosync-Auth': sign(
-        KEY, SignedFields('PUT', CONTAINER, '', a.url))})
+    headers = {'X-Orig-Cluster': a.url}
+    headers['X-Autosync-Auth'] = signed(headers, to=b.url)
+    req = arriving(headers)
     assert req.get_response(b.app).status_int == 201
     assert a.received == [] and c.received == []
     assert 'as:peer' in req.environ['swift.log_info']
@@ -257,3 +384,57 @@ def test_signed_head_verifies_whatever_query_the_pipeline_added(swift):
     req = from_a(method='HEAD', sync=None)
     req.environ['QUERY_STRING'] = 'format=json'
     assert req.get_response(filt).status_int == 204
+
+
+# -- account ACLs (tempauth's X-Account-Access-Control) --
+
+ACL = format_acl(version=2, acl_dict={'read-write': ['test:tester3'],
+                                      'admin': ['test:tester2']})
+
+
+def test_account_acl_from_a_peer_is_stored_as_tempauth_stores_it(swift):
+    filt = site_b(swift)
+    req = from_a(method='POST', path=ACCOUNT, sync=None,
+                 extra={'X-Account-Access-Control': ACL})
+    assert req.get_response(filt).status_int == 204
+    stored = swift.store[ACCOUNT]
+    assert stored['X-Account-Sysmeta-Core-Access-Control'] == ACL
+    assert 'X-Account-Access-Control' not in stored
+
+
+def test_empty_account_acl_from_a_peer_removes_it(swift):
+    swift.store[ACCOUNT] = {'X-Account-Sysmeta-Core-Access-Control': ACL}
+    filt = site_b(swift)
+    req = from_a(method='POST', path=ACCOUNT, sync=None,
+                 extra={'X-Account-Access-Control': ''})
+    assert req.get_response(filt).status_int == 204
+    # An empty value is how Swift removes metadata.
+    assert swift.store[ACCOUNT][
+        'X-Account-Sysmeta-Core-Access-Control'] == ''
+
+
+@pytest.mark.parametrize('acl', [
+    'not json', '["a list"]', '{"owner": ["x"]}', '{"admin": "x"}',
+    '{"admin": [1]}'])
+def test_invalid_account_acl_from_a_peer_is_refused(swift, acl):
+    filt = site_b(swift)
+    req = from_a(method='POST', path=ACCOUNT, sync=None,
+                 extra={'X-Account-Access-Control': acl})
+    resp = req.get_response(filt)
+    assert resp.status_int == 400
+    assert b'X-Account-Access-Control' in resp.body
+    assert swift.calls == []
+
+
+def test_account_acl_set_at_one_site_is_the_same_at_every_site(sites):
+    here, peer = sites.url_style(2)
+    tempauth = TempAuth(None, {})
+    resp = client_request(
+        ACCOUNT, 'POST', authorize=tempauth.authorize,
+        environ={'REMOTE_USER': 'test,test:tester,AUTH_test'},
+        headers={'X-Account-Access-Control': ACL}).get_response(here.app)
+    assert resp.status_int == 204, resp.body
+    for site in (here, peer):
+        assert site.swift.store[ACCOUNT][
+            'X-Account-Sysmeta-Core-Access-Control'] == ACL
+        assert 'X-Account-Access-Control' not in site.swift.store[ACCOUNT]
