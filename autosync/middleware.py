@@ -63,24 +63,21 @@ of a container that already has it, unless the change only disables it
 """
 
 import functools
-import json
 import secrets
 
 from swift.common.constraints import check_utf8, valid_api_version
 from swift.common.http import HTTP_NOT_FOUND, is_success
-from swift.common.middleware.acl import parse_acl
 from swift.common.registry import (register_sensitive_header,
                                    register_swift_info)
 from swift.common.request_helpers import append_log_info
 from swift.common.swob import (HTTPBadRequest, HTTPConflict,
                                HTTPInternalServerError, HTTPUnauthorized,
                                Request, Response, wsgi_quote, wsgi_to_str)
-from swift.common.utils import (Timestamp, config_true_value, get_logger,
-                                split_path)
+from swift.common.utils import Timestamp, get_logger, split_path
 from swift.common.wsgi import make_pre_authed_request
 from swift.proxy.controllers.base import get_container_info
 
-from autosync import config
+from autosync import config, owners, versioning
 from autosync.directory import SiteDirectory, load_realms
 from autosync.peers import PeerRequest, fan_out
 from autosync.pipeline import check_pipeline
@@ -111,23 +108,6 @@ ORIG_HEADER = 'X-Autosync-Orig-Cluster'
 # owner), with the time of that decision, at every site of it (state.py).
 PLACEMENT_SYSMETA_LOWER = PLACEMENT_SYSMETA.lower()
 UNWIRED_HEADER = 'X-Autosync-Unwired'
-ENABLING_VERSIONING = ('X-Versions-Location', 'X-History-Location')
-# Legacy versioning stops with these (versioned_writes/legacy.py), or
-# with an empty X-Versions-Location or X-History-Location.
-REMOVING_VERSIONING = ('X-Remove-Versions-Location',
-                       'X-Remove-History-Location')
-VERSIONS_ENABLED = 'X-Versions-Enabled'
-
-# The proxy's swift_owner_headers when its configuration does not set
-# them (swift/proxy/server.py): headers it drops from a request by
-# anyone but the account owner.
-DEFAULT_OWNER_HEADERS = (
-    'x-container-read', 'x-container-write', 'x-container-sync-key',
-    'x-container-sync-to', 'x-account-meta-temp-url-key',
-    'x-account-meta-temp-url-key-2', 'x-container-meta-temp-url-key',
-    'x-container-meta-temp-url-key-2', 'x-account-access-control')
-# How far down the pipeline to look for the proxy app.
-MAX_PIPELINE_DEPTH = 64
 
 # Never sent to another site: hop-by-hop headers, the client's host and
 # length, and whatever autosync itself sets.
@@ -162,29 +142,6 @@ def _showing_autosync(env, start_response):
 def _authorize_peer(req):
     """swift.authorize for a verified peer under override_auth."""
     return None
-
-
-# tempauth's account ACL: the client's header, which tempauth's
-# authorize() validates and stores as this sysmeta.
-ACCOUNT_ACL_HEADER = 'X-Account-Access-Control'
-ACCOUNT_ACL_SYSMETA = 'X-Account-Sysmeta-Core-Access-Control'
-TEMPAUTH_ACL_KEYS = ('admin', 'read-write', 'read-only')
-
-
-def _account_acl_error(value: str) -> str:
-    """Why tempauth would refuse ``value`` as an account ACL; '' if it
-    would not."""
-    acl = parse_acl(version=2, data=value)
-    if acl is None:
-        return 'not a JSON object: %r' % value
-    for key, grantees in acl.items():
-        if key not in TEMPAUTH_ACL_KEYS:
-            return 'key %s not recognized' % json.dumps(key)
-        if not isinstance(grantees, list) or \
-                not all(isinstance(g, str) for g in grantees):
-            return 'the value of %s must be a list of strings' % \
-                json.dumps(key)
-    return ''
 
 
 class Autosync(object):
@@ -461,16 +418,16 @@ class _Change(object):
         """Do for an account ACL what tempauth's authorize() does, which
         override_auth replaced: refuse an invalid one (400), store a valid
         one as sysmeta, as it was sent; the proxy would drop the header."""
-        value = self.req.headers.get(ACCOUNT_ACL_HEADER)
+        value = self.req.headers.get(owners.ACCOUNT_ACL_HEADER)
         if value is None or self.container or \
                 self.method not in ('PUT', 'POST'):
             return None
-        error = _account_acl_error(wsgi_to_str(value))
+        error = owners.account_acl_error(wsgi_to_str(value))
         if error:
             return self.refuse_client(HTTPBadRequest, 'as:bad-acl', '%s: %s'
-                                      % (ACCOUNT_ACL_HEADER, error))
-        self.req.headers[ACCOUNT_ACL_SYSMETA] = \
-            self.req.headers.pop(ACCOUNT_ACL_HEADER)
+                                      % (owners.ACCOUNT_ACL_HEADER, error))
+        self.req.headers[owners.ACCOUNT_ACL_SYSMETA] = \
+            self.req.headers.pop(owners.ACCOUNT_ACL_HEADER)
         return None
 
     def refuse_peer(self, reason: str, why: str) -> Response:
@@ -498,54 +455,19 @@ class _Change(object):
                 'between sites; leave it out' % ', '.join(own_sync))
         if len(placement) == 1:
             return None  # synced nowhere: versioning as in plain Swift
-        enabling = self.enabling_versioning()
+        enabling = versioning.enabling(headers)
         if enabling:
             return self.refuse_client(
                 HTTPBadRequest, 'as:versioning',
                 '%s: object versioning cannot be used on a container '
                 'synced between sites (container-sync does not carry '
                 'versions)' % ', '.join(enabling))
-        if not self.versioned_after():
+        if not versioning.versioned_after(self.existing, headers):
             return None
-        if self.disables_versioning() and not previous:
+        if versioning.disables(headers) and not previous:
             return self.disable_versioning_here()
-        return self.refuse_versioned()
-
-    def enabling_versioning(self) -> list:
-        headers = self.req.headers
-        enabling = [h for h in ENABLING_VERSIONING if headers.get(h)]
-        if config_true_value(headers.get(VERSIONS_ENABLED, 'false')):
-            enabling.append(VERSIONS_ENABLED)
-        return enabling
-
-    def removes_legacy_versioning(self) -> bool:
-        headers = self.req.headers
-        return any(headers.get(h) for h in REMOVING_VERSIONING) or any(
-            h in headers and not headers[h] for h in ENABLING_VERSIONING)
-
-    def disables_versioning(self) -> bool:
-        """Whether the request disables or removes versioning (one that
-        enables it too was refused before)."""
-        return self.removes_legacy_versioning() or \
-            VERSIONS_ENABLED in self.req.headers
-
-    def versioned_after(self) -> bool:
-        """Whether the container is versioned once this request is
-        applied (one that enables versioning was refused before).
-
-        As versioned_writes/ records it: legacy versioning keeps its
-        location in 'versions-location' sysmeta (before sysmeta, in
-        X-Versions-Location: info 'versions'), which a client removes.
-        Object versioning keeps 'versions-container' sysmeta, disabled
-        (X-Versions-Enabled: false) or not, as long as the container
-        lives, and the container-sync daemon skips every container that
-        has it (swift/container/sync.py): versioned for good."""
-        sysmeta = self.existing_sysmeta
-        if sysmeta.get('versions-container'):
-            return True
-        legacy = self.existing.get('versions') or \
-            sysmeta.get('versions-location')
-        return bool(legacy) and not self.removes_legacy_versioning()
+        return self.refuse_client(HTTPConflict, 'as:versioned',
+                                  versioning.remedy(self.existing))
 
     def disable_versioning_here(self) -> Response:
         """Versioning is disabled where the versions are; container-sync
@@ -553,19 +475,6 @@ class _Change(object):
         (which has no versions) is asked."""
         append_log_info(self.env, 'as:versioning-off-here')
         return self.req.get_response(self.filt.app)
-
-    def refuse_versioned(self) -> Response:
-        if self.existing_sysmeta.get('versions-container'):
-            remedy = ('this container has had object versioning, and '
-                      'container-sync skips such a container even once '
-                      'versioning is disabled; to have its objects synced '
-                      'between sites, copy its objects into a new container')
-        else:
-            remedy = ('this container uses legacy object versioning, '
-                      'which container-sync does not carry; send '
-                      'X-Remove-Versions-Location: 1 (with this change or '
-                      'before it) to stop versioning and have it synced')
-        return self.refuse_client(HTTPConflict, 'as:versioned', remedy)
 
     def refuse_client(self, error, reason: str, why: str) -> Response:
         append_log_info(self.env, reason)
@@ -737,7 +646,7 @@ class _Change(object):
         ``owner``: the proxy's owner-only headers (a peer applies them as
         the owner under override_auth)."""
         owner_only = frozenset() if owner else \
-            _owner_only_headers(self.filt.app)
+            owners.owner_only_headers(self.filt.app)
         headers = {}
         for name, value in self.req.headers.items():
             lower = name.lower()
@@ -896,23 +805,6 @@ def _names(sites) -> str:
 
 def _reason(resp: Response) -> str:
     return resp.status.split(' ', 1)[1] if ' ' in resp.status else ''
-
-
-def _owner_only_headers(app) -> frozenset:
-    """The lower-cased headers the proxy keeps from anyone but the owner:
-    its swift_owner_headers (an option of the proxy app, at the end of
-    the pipeline), and their X-Remove- forms."""
-    names = DEFAULT_OWNER_HEADERS
-    for _ in range(MAX_PIPELINE_DEPTH):
-        if hasattr(app, 'swift_owner_headers'):
-            names = app.swift_owner_headers
-            break
-        app = getattr(app, 'app', None)
-        if app is None:
-            break
-    names = [name.lower() for name in names]
-    return frozenset(names + ['x-remove-' + name[len('x-'):]
-                              for name in names])
 
 
 def filter_factory(global_conf, **local_conf):
