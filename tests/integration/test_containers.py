@@ -41,6 +41,39 @@ def test_container_made_by_a_non_owner_is_synced_too(sites):
     assert 'x-account-access-control' not in sites.b.head_account()
 
 
+def test_account_acl_reaches_b_and_a_non_owner_sets_no_owner_header(
+        sites):
+    """The ACL set at A lets test:tester3 in at B too. What A's proxy
+    drops from a non-owner (an ACL, a temp-URL key) must not reach B,
+    where autosync's request acts as the owner."""
+    acl = '{"read-write":["test:tester3"]}'
+    sites.a.post_account({'X-Account-Access-Control': acl})
+    try:
+        assert sites.b.head_account()['x-account-access-control'] == acl
+        non_owner = sites.pair.a.connection('test:tester3')
+        container = sites.container()
+        non_owner.put_container(container, headers={
+            'X-Container-Read': '.r:*',
+            'X-Container-Meta-Temp-Url-Key': 'not-theirs',
+            'X-Container-Meta-Colour': 'blue'})
+        assert_synced_both_ways(sites, container)
+        for conn in (sites.a, sites.b):
+            found = head_container(conn, container)
+            assert found['x-container-meta-colour'] == 'blue'
+            assert 'x-container-read' not in found
+            assert 'x-container-meta-temp-url-key' not in found
+        at_b = sites.container()
+        sites.pair.b.connection('test:tester3').put_container(at_b)
+        assert_synced_both_ways(sites, at_b)
+    finally:
+        sites.a.post_account({'X-Account-Access-Control': ''})
+    assert 'x-account-access-control' not in sites.b.head_account()
+    with pytest.raises(client.ClientException) as refused:
+        sites.pair.b.connection('test:tester3').put_container(
+            sites.container())
+    assert refused.value.http_status == 403
+
+
 def test_container_put_again_keeps_the_sync_key(sites):
     container = sites.container()
     sites.a.put_container(container)
