@@ -25,7 +25,8 @@ Put autosync right after the auth middleware, and keep Swift's
 
     [pipeline:main]
     pipeline = catch_errors gatekeeper healthcheck proxy-logging cache
-               container_sync bulk tempurl ratelimit tempauth autosync
+               listing_formats container_sync bulk tempurl ratelimit
+               tempauth autosync
                copy container-quotas account-quotas slo dlo
                versioned_writes symlink proxy-logging proxy-server
 
@@ -72,7 +73,8 @@ from swift.common.registry import (register_sensitive_header,
 from swift.common.request_helpers import append_log_info
 from swift.common.swob import (HTTPBadRequest, HTTPConflict,
                                HTTPInternalServerError, HTTPUnauthorized,
-                               Request, Response, wsgi_quote, wsgi_to_str)
+                               HeaderKeyDict, Request, Response, str_to_wsgi,
+                               wsgi_quote, wsgi_to_str)
 from swift.common.utils import Timestamp, get_logger, split_path
 from swift.common.wsgi import make_pre_authed_request
 from swift.proxy.controllers.base import get_container_info
@@ -492,10 +494,10 @@ class _Change(object):
         the placement are unwired: their sync target and key are cleared
         and their copy stays where it is.
 
-        Returns (sync, requests, build): ``requests`` are built as for
-        the owner; ``build(forwarded)`` builds them again over other
-        forwarded headers, once the local answer shows who the client
-        is."""
+        Returns (sync, requests, build, forwarded): ``requests`` are
+        built over all the ``forwarded`` headers; ``build(headers)``
+        builds them again over fewer, once the local answer shows what
+        this site's proxy honoured (``honoured``)."""
         sync = {}
         new_placement = ''
         if self.container and self.method in ('PUT', 'POST'):
@@ -507,15 +509,19 @@ class _Change(object):
             raise PlacementError('no key to sign requests to other sites')
         build = functools.partial(self.peer_requests, my_cluster, placement,
                                   previous, sync, new_placement)
-        return sync, build(self.forwarded_headers(my_cluster)), build
+        forwarded = self.forwarded_headers(my_cluster)
+        return sync, build(forwarded), build, forwarded
 
     def peer_requests(self, my_cluster: Site, placement, previous, sync,
                       new_placement: str, forwarded: dict):
         """The signed request for each other site of the plan."""
         requests = []
         # Sites new to the container get what it has, then the change.
-        joining = dict(self.current_metadata(), **forwarded) \
-            if previous else {}
+        # Without regard to case: info names metadata in lower case, the
+        # client's headers are title-cased, and two spellings of one name
+        # would reach the new site as one joined value.
+        joining = HeaderKeyDict(self.current_metadata() if previous else {})
+        joining.update(forwarded)
         for site in placement:
             if site == my_cluster:
                 continue
@@ -563,12 +569,13 @@ class _Change(object):
     def current_metadata(self) -> dict:
         """The container's metadata, for a site that is to get it."""
         info = self.existing
-        headers = {'X-Container-Meta-' + name: value
+        # Info holds text; a request's headers are WSGI strings.
+        headers = {str_to_wsgi('X-Container-Meta-' + name): str_to_wsgi(value)
                    for name, value in (info.get('meta') or {}).items()}
         for header, field in (('X-Container-Read', 'read_acl'),
                               ('X-Container-Write', 'write_acl')):
             if info.get(field):
-                headers[header] = info[field]
+                headers[header] = str_to_wsgi(info[field])
         return headers
 
     def signed_request(self, my_cluster: Site, site: Site, method: str,
@@ -641,18 +648,15 @@ class _Change(object):
         return self.existing.get('sync_key') or \
             secrets.token_hex(SYNC_KEY_BYTES)
 
-    def forwarded_headers(self, my_cluster: Site, owner: bool = True) -> dict:
-        """What another site gets of the client's headers. Not for the
-        ``owner``: the proxy's owner-only headers (a peer applies them as
-        the owner under override_auth)."""
-        owner_only = frozenset() if owner else \
-            owners.owner_only_headers(self.filt.app)
+    def forwarded_headers(self, my_cluster: Site) -> dict:
+        """What another site gets of the client's headers, read before
+        the local request (auth may rewrite them)."""
         headers = {}
         for name, value in self.req.headers.items():
             lower = name.lower()
             # Sysmeta here is what autosync recorded locally: peers get
             # it as signed headers, never as sysmeta.
-            if lower in NOT_FORWARDED or lower in owner_only or \
+            if lower in NOT_FORWARDED or \
                     lower.startswith(('x-backend-', 'x-container-sysmeta-',
                                       'x-account-sysmeta-')):
                 continue
@@ -665,8 +669,23 @@ class _Change(object):
         headers['Content-Length'] = '0'
         return headers
 
+    def honoured(self, forwarded: dict) -> dict:
+        """What of ``forwarded`` this site's proxy applied, known once
+        the local request is done. Another site applies what it gets as
+        the owner (override_auth), so it gets none of the proxy's
+        owner-only headers from anyone but the owner, and no account ACL
+        that no tempauth here took (keystone has none: the header is
+        ignored here, and must be everywhere)."""
+        dropped = set()
+        if not self.env.get('swift_owner'):
+            dropped |= owners.owner_only_headers(self.filt.app)
+        if owners.ACCOUNT_ACL_SYSMETA not in self.req.headers:
+            dropped.add(owners.ACCOUNT_ACL_HEADER.lower())
+        return {name: value for name, value in forwarded.items()
+                if name.lower() not in dropped}
+
     def apply(self, my_cluster: Site, plan, previous=()) -> Response:
-        sync, requests, build = plan
+        sync, requests, build, forwarded = plan
         if self.container and self.method == 'DELETE' and \
                 self.local_delete_may_succeed():
             refusal = self.refuse_delete_left_behind(my_cluster, requests)
@@ -684,10 +703,9 @@ class _Change(object):
         if sync:
             sync_failed = self.set_sync_as_autosync(
                 local, my_cluster.name, *sync[my_cluster])
-        # The proxy decided during the local request whether the client
-        # is the owner; until then the requests were built as the owner's.
-        if not self.env.get('swift_owner'):
-            requests = build(self.forwarded_headers(my_cluster, owner=False))
+        honoured = self.honoured(forwarded)
+        if honoured != forwarded:
+            requests = build(honoured)
         append_log_info(self.env, 'as:fanout')
         answers = [sync_failed or SiteAnswer(my_cluster.name,
                                              local.status_int,

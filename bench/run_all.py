@@ -4,7 +4,7 @@ Each benchmark runs in a process of its own (one's eventlet patching or
 pairs cannot touch the next), its progress shown as it goes; at the end
 come the machine (cores, load, Swift and Python versions) and the table
 of every figure with its same-run baseline, the ratio and the target.
-About 5 minutes on a 2-core machine (about 2 with --quick).
+About 4 minutes on a 2-core machine (about 2 with --quick).
 
     python bench/run_all.py [--quick] [--only NAME ...]
 """

@@ -118,6 +118,18 @@ def test_added_site_gets_the_container_with_its_metadata(sites):
             for site in (a, b, c)} == {names(a, b, c)}
 
 
+def test_added_site_gets_a_changed_value_once_whatever_its_case(sites):
+    """The container's metadata comes with lower-case names, the
+    client's with title case: one name, one value at the new site."""
+    a, b, c = sites.url_style(3)
+    request(a, placement=(a, b), headers={'X-Container-Meta-Colour': 'blue'})
+    resp = request(a, 'POST', placement=(a, b, c), requested=True,
+                   headers={'X-Container-Meta-Colour': 'red'})
+    assert resp.status_int == 204, resp.body
+    assert {site.swift.store[CONTAINER]['X-Container-Meta-Colour']
+            for site in (a, b, c)} == {'red'}
+
+
 def test_removed_site_is_unwired_and_kept(sites):
     a, b, c = sites.url_style(3)
     request(a, placement=(a, b, c))

@@ -438,3 +438,18 @@ def test_account_acl_set_at_one_site_is_the_same_at_every_site(sites):
         assert site.swift.store[ACCOUNT][
             'X-Account-Sysmeta-Core-Access-Control'] == ACL
         assert 'X-Account-Access-Control' not in site.swift.store[ACCOUNT]
+
+
+def test_account_acl_no_tempauth_took_here_goes_nowhere(sites):
+    """Under keystoneauth the header means nothing and is ignored here;
+    another site must not make an ACL of it, nor refuse it."""
+    here, peer = sites.url_style(2)
+    resp = client_request(
+        ACCOUNT, 'POST', headers={'X-Account-Access-Control': 'not-json',
+                                  'X-Account-Meta-Colour': 'blue'}
+    ).get_response(here.app)
+    assert resp.status_int == 204, resp.body
+    at_peer = peer.swift.store[ACCOUNT]
+    assert at_peer['X-Account-Meta-Colour'] == 'blue'
+    assert 'X-Account-Access-Control' not in at_peer
+    assert 'X-Account-Sysmeta-Core-Access-Control' not in at_peer
