@@ -14,10 +14,13 @@ pair-down: $(VENV)/.installed
 test: system-deps $(VENV)/.installed
 	. $(VENV)/bin/activate && python -m pytest
 
-# memcached is the only thing Swift needs from the distribution here.
+# memcached is the only thing Swift needs from the distribution here;
+# Debian's python3 makes venvs only with python3-venv (ensurepip).
 system-deps:
 	@command -v memcached >/dev/null || { \
 	  $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q memcached; }
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
+	  $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q python3-venv; }
 
 $(VENV)/.installed: setup.py setup.cfg
 	$(PYTHON) -m venv $(VENV)
