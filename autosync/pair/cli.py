@@ -218,24 +218,26 @@ def cmd_env(args) -> int:
     return 0
 
 
-def cmd_sync(args) -> int:
+def cluster_layout(args) -> Layout:
+    """The pair's layout, once ``args.cluster`` is known to be one of
+    its clusters (PairError otherwise)."""
     layout = Layout(args.data_dir)
     saved_settings(layout, args.cluster)
-    control.sync_once(layout, args.cluster)
+    return layout
+
+
+def cmd_sync(args) -> int:
+    control.sync_once(cluster_layout(args), args.cluster)
     return 0
 
 
 def cmd_conf(args) -> int:
-    layout = Layout(args.data_dir)
-    saved_settings(layout, args.cluster)
-    print(layout.conf(args.cluster, args.name))
+    print(cluster_layout(args).conf(args.cluster, args.name))
     return 0
 
 
 def cmd_reconcile(args) -> int:
-    layout = Layout(args.data_dir)
-    saved_settings(layout, args.cluster)
-    control.reconcile_once(layout, args.cluster)
+    control.reconcile_once(cluster_layout(args), args.cluster)
     return 0
 
 

@@ -204,6 +204,11 @@ def sync_daemon_stopped(cluster):
         cluster.start()
 
 
+def connections(pair) -> Dict[str, client.Connection]:
+    """A swiftclient connection to each cluster of ``pair``, by name."""
+    return {cluster.name: cluster.connection() for cluster in pair.clusters}
+
+
 def pair_for_module(pair_factory, **kwargs):
     """A pair for one test module, taken down when the module is done:
     every pair left up runs its daemons and slows all that follows."""

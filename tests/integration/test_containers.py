@@ -1,6 +1,8 @@
 """Container and account changes made at A reach B: creation with one
 sync key and a two-way ring, metadata, deletion and its refusal."""
 
+import contextlib
+
 import pytest
 from swiftclient import client
 
@@ -27,17 +29,27 @@ def test_container_put_at_a_creates_it_at_b_syncing_both_ways(sites):
                                                             container)
 
 
+NON_OWNER_ACL = '{"read-write":["test:tester3"]}'
+
+
+@contextlib.contextmanager
+def tester3_may_write(sites):
+    """An account ACL, set at A, letting test:tester3 (no owner) create
+    containers; removed at A on the way out."""
+    sites.a.post_account({'X-Account-Access-Control': NON_OWNER_ACL})
+    try:
+        yield
+    finally:
+        sites.a.post_account({'X-Account-Access-Control': ''})
+
+
 def test_container_made_by_a_non_owner_is_synced_too(sites):
     """An account ACL lets test:tester3 create containers; the proxy
     drops sync headers from non-owners, so autosync sets them itself."""
-    acl = '{"read-write":["test:tester3"]}'
-    sites.a.post_account({'X-Account-Access-Control': acl})
-    try:
+    with tester3_may_write(sites):
         container = sites.container()
         sites.pair.a.connection('test:tester3').put_container(container)
         assert_synced_both_ways(sites, container)
-    finally:
-        sites.a.post_account({'X-Account-Access-Control': ''})
     assert 'x-account-access-control' not in sites.b.head_account()
 
 
@@ -46,10 +58,9 @@ def test_account_acl_reaches_b_and_a_non_owner_sets_no_owner_header(
     """The ACL set at A lets test:tester3 in at B too. What A's proxy
     drops from a non-owner (an ACL, a temp-URL key) must not reach B,
     where autosync's request acts as the owner."""
-    acl = '{"read-write":["test:tester3"]}'
-    sites.a.post_account({'X-Account-Access-Control': acl})
-    try:
-        assert sites.b.head_account()['x-account-access-control'] == acl
+    with tester3_may_write(sites):
+        assert sites.b.head_account()['x-account-access-control'] == \
+            NON_OWNER_ACL
         non_owner = sites.pair.a.connection('test:tester3')
         container = sites.container()
         non_owner.put_container(container, headers={
@@ -65,8 +76,6 @@ def test_account_acl_reaches_b_and_a_non_owner_sets_no_owner_header(
         at_b = sites.container()
         sites.pair.b.connection('test:tester3').put_container(at_b)
         assert_synced_both_ways(sites, at_b)
-    finally:
-        sites.a.post_account({'X-Account-Access-Control': ''})
     assert 'x-account-access-control' not in sites.b.head_account()
     with pytest.raises(client.ClientException) as refused:
         sites.pair.b.connection('test:tester3').put_container(

@@ -20,12 +20,11 @@ from typing import Dict, List, Optional, Tuple
 import pytest
 from swift.common import direct_client
 from swift.common.utils import Timestamp
-from swiftclient import client
 
 from autosync.pair.layout import REALM
 from autosync.pair.rings import DEVICE, PART_POWER
-from e2e_helpers import (ACCOUNT, TIMEOUT, head_container, head_object,
-                         pair_for_module, purge, raw, unique)
+from e2e_helpers import (ACCOUNT, TIMEOUT, connections, head_container,
+                         head_object, pair_for_module, purge, raw, unique)
 
 PLACEMENT = 'X-Autosync-Placement'
 # What autosync records with a container at each site of it; clients
@@ -67,10 +66,6 @@ def trio(pair_factory):
 @pytest.fixture
 def conns(trio):
     return connections(trio)
-
-
-def connections(pair) -> Dict[str, client.Connection]:
-    return {cluster.name: cluster.connection() for cluster in pair.clusters}
 
 
 def sync_to(headers: Dict[str, str]) -> str:

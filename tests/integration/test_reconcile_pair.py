@@ -10,8 +10,8 @@ import sys
 import pytest
 from swiftclient import client
 
-from e2e_helpers import (ACCOUNT, assert_synced_both_ways, head_container,
-                         pair_for_module, purge, unique)
+from e2e_helpers import (ACCOUNT, assert_synced_both_ways, connections,
+                         head_container, pair_for_module, purge, unique)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -24,7 +24,7 @@ def duo(pair_factory):
 
 @pytest.fixture
 def conns(duo):
-    both = {cluster.name: cluster.connection() for cluster in duo.clusters}
+    both = connections(duo)
     made = []
     yield both, made
     for name in made:

@@ -5,7 +5,7 @@ changed only by the owner."""
 import pytest
 from swiftclient import client
 
-from e2e_helpers import head_container, pair_for_module, unique
+from e2e_helpers import connections, head_container, pair_for_module, unique
 
 PLACEMENT_CONF = """[filter:placement]
 use = egg:swift-autosync#placement
@@ -25,7 +25,7 @@ def trio(pair_factory):
 
 @pytest.fixture
 def conns(trio):
-    return {cluster.name: cluster.connection() for cluster in trio.clusters}
+    return connections(trio)
 
 
 def sync_target(conn, container):
