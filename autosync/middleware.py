@@ -159,6 +159,12 @@ class Autosync(object):
         self.nonces = nonces or NonceLedger(2 * cfg.signature_window)
         self.enabled = cfg.enabled
 
+    @functools.cached_property
+    def owner_only_headers(self) -> frozenset:
+        """The proxy's owner-only headers: its option does not change
+        once it runs, so the pipeline is looked through once."""
+        return owners.owner_only_headers(self.app)
+
     def __call__(self, env, start_response):
         if not self.enabled:
             return self.app(env, start_response)
@@ -678,7 +684,7 @@ class _Change(object):
         ignored here, and must be everywhere)."""
         dropped = set()
         if not self.env.get('swift_owner'):
-            dropped |= owners.owner_only_headers(self.filt.app)
+            dropped |= self.filt.owner_only_headers
         if owners.ACCOUNT_ACL_SYSMETA not in self.req.headers:
             dropped.add(owners.ACCOUNT_ACL_HEADER.lower())
         return {name: value for name, value in forwarded.items()

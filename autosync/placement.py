@@ -169,17 +169,18 @@ def same_sync_target(one: str, other: str) -> bool:
 
 
 def _target_parts(value: str) -> Tuple[str, str]:
-    """(the site's ident, the rest) of a sync target; the value itself
-    when it is not one autosync could have written."""
+    """(the ident of the site, the rest) of a sync target, the site read
+    as ``parse_site`` reads it; the value itself when it is not one
+    autosync could have written."""
     value = (value or '').strip()
-    if value.startswith('//'):
-        parts = value[2:].split('/', 2)
-        if len(parts) == 3:
-            return '//%s/%s' % (parts[0].upper(), parts[1].upper()), parts[2]
-        return value, ''
     try:
-        parsed = urlsplit(value)
-        site = parse_site('%s://%s' % (parsed.scheme, parsed.netloc))
+        if value.startswith('//'):
+            realm, cluster, rest = value[2:].split('/', 2)
+            site = '//%s/%s' % (realm, cluster)
+        else:
+            parsed = urlsplit(value)
+            site, rest = '%s://%s' % (parsed.scheme, parsed.netloc), \
+                parsed.path
+        return parse_site(site).ident, rest
     except (PlacementError, ValueError):
         return value, ''
-    return site.ident, parsed.path
