@@ -108,5 +108,5 @@ class SiteDirectory(object):
         if not key:
             raise PlacementError('no key to sign requests to other sites')
         headers[AUTH_HEADER] = sign(key, fields)
-        return PeerRequest(site.name, method,
+        return PeerRequest(site, method,
                            url + ('?' + query if query else ''), headers)

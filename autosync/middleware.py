@@ -617,7 +617,7 @@ class _Change(object):
                        if k.lower() in TOKEN_HEADERS}
             headers[ORIG_CLUSTER_HEADER] = my_cluster.name
             heads.append(self.signed_request(
-                my_cluster, parse_site(request.site), 'HEAD', headers))
+                my_cluster, request.site, 'HEAD', headers))
         holders, unknown = [], []
         for answer in fan_out(heads, self.cfg.conn_timeout,
                               self.cfg.node_timeout, self.logger):

@@ -16,6 +16,7 @@ from swift.common.bufferedhttp import http_connect_raw
 from swift.common.exceptions import ConnectionTimeout
 from swift.common.utils import Timeout
 
+from autosync.placement import Site
 from autosync.verdict import SiteAnswer
 
 # Enough of an error body to tell the client what the peer said.
@@ -24,7 +25,7 @@ MAX_DETAIL_BYTES = 512
 
 @dataclass(frozen=True)
 class PeerRequest:
-    site: str
+    site: Site
     method: str
     url: str  # scheme://host:port/quoted/path[?query]
     headers: Dict[str, str]
@@ -63,7 +64,7 @@ def send(request: PeerRequest, conn_timeout: float, node_timeout: float,
     finally:
         if conn is not None:
             conn.close()
-    return SiteAnswer(request.site, resp.status,
+    return SiteAnswer(request.site.name, resp.status,
                       _detail(resp.reason, body[:MAX_DETAIL_BYTES]),
                       {k.lower(): v for k, v in resp.getheaders()},
                       body if whole_body else b'')
@@ -74,7 +75,7 @@ def _no_answer(request: PeerRequest, logger, metric: str,
     logger.increment(metric)
     logger.warning('autosync: %s %s: %s', request.method, request.url,
                    detail)
-    return SiteAnswer(request.site, None, detail)
+    return SiteAnswer(request.site.name, None, detail)
 
 
 def _detail(reason: str, body: bytes) -> str:

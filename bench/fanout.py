@@ -40,6 +40,7 @@ from swift.common.swob import Request, Response  # noqa: E402
 
 from autosync.middleware import filter_factory  # noqa: E402
 from autosync.peers import PeerRequest, send  # noqa: E402
+from autosync.placement import parse_site  # noqa: E402
 from common import Row, interleaved, main, median, say  # noqa: E402
 
 PEER_DELAY = 0.050
@@ -94,7 +95,7 @@ def timed_put(app):
 def timed_sequential(peers):
     started, cpu = time.perf_counter(), time.process_time()
     for number, url in enumerate(peers):
-        answer = send(PeerRequest('p%d' % number, 'PUT', url + PATH,
+        answer = send(PeerRequest(parse_site(url), 'PUT', url + PATH,
                                   {'Content-Length': '0'}),
                       0.5, 10, None)
         if answer.status != 201:

@@ -172,7 +172,7 @@ def test_unsigned_get_is_not_served_as_owner(sites):
     a, b = sites.url_style(2)
     client(a)
     b.swift.listings[CONTAINER] = LISTING
-    request = PeerRequest(b.url, 'GET', b.url + CONTAINER, {
+    request = PeerRequest(parse_site(b.url), 'GET', b.url + CONTAINER, {
         ORIG_CLUSTER_HEADER: a.url, 'Content-Length': '0'})
     answer = sent(request, whole_body=True)
     assert answer.status == 403

@@ -1,14 +1,19 @@
 """One request to each peer, all at once; never raises (peers.py)."""
 
+import dataclasses
+
 import eventlet
 
 from autosync import peers
 from autosync.peers import PeerRequest, fan_out, send
+from autosync.placement import parse_site
 from helpers import FakeLogger
 
 
 def request_to(url, site='peer'):
-    return PeerRequest(site, 'PUT', url + '/v1/AUTH_test/c',
+    # The site as a placement names it; the URL is where it is.
+    named = dataclasses.replace(parse_site(url), name=site)
+    return PeerRequest(named, 'PUT', url + '/v1/AUTH_test/c',
                        {'Content-Length': '0'})
 
 
@@ -71,7 +76,8 @@ def test_unexpected_error_is_an_answer(monkeypatch):
 def test_url_without_a_host_is_an_answer_not_an_exception():
     """A realm endpoint written without http:// must not kill the
     green thread that sends to it."""
-    answer = send(PeerRequest('peer', 'HEAD', '127.0.0.1:8080/v1/AUTH_test',
-                              {}), 1, 1, FakeLogger())
+    answer = send(PeerRequest(parse_site('http://peer'), 'HEAD',
+                              '127.0.0.1:8080/v1/AUTH_test', {}),
+                  1, 1, FakeLogger())
     assert not answer.ok
     assert answer.detail.startswith('error: ')
