@@ -94,7 +94,7 @@ def timed_put(app):
 
 def timed_sequential(peers):
     started, cpu = time.perf_counter(), time.process_time()
-    for number, url in enumerate(peers):
+    for url in peers:
         answer = send(PeerRequest(parse_site(url), 'PUT', url + PATH,
                                   {'Content-Length': '0'}),
                       0.5, 10, None)
