@@ -19,11 +19,11 @@ from autosync.directory import SiteDirectory
 from autosync.peers import send
 from autosync.placement import PlacementError, Site, quoted_path
 from autosync.repair import Repair
-from autosync.signing import (CHANGED_AT_HEADER, ORIG_CLUSTER_HEADER,
-                              SET_PLACEMENT_HEADER, SYNC_KEY, SYNC_TO)
-from autosync.state import (CHANGED_SYSMETA, PLACEMENT_SYSMETA,
-                            USER_META_PREFIX, VERSION_SYSMETA,
-                            ContainerState, exposed_headers, from_headers)
+from autosync.protocol import (
+    CHANGED_AT_HEADER, CHANGED_SYSMETA, OWNER_ENV_KEY, PLACEMENT_SYSMETA,
+    REMOVE_CONTAINER_META_PREFIX, SET_PLACEMENT_HEADER, SYNC_KEY, SYNC_TO,
+    USER_META_PREFIX, VERSION_SYSMETA, set_placement_value)
+from autosync.state import ContainerState, exposed_headers, from_headers
 
 LISTING_LIMIT = 10000
 
@@ -32,7 +32,7 @@ def acting_as_owner(app):
     """The reconciler is the operator: let it see and set the sync key,
     which the proxy keeps for the account's owner."""
     def owner_app(env, start_response):
-        env['swift_owner'] = True
+        env[OWNER_ENV_KEY] = True
         return app(env, start_response)
     return owner_app
 
@@ -57,7 +57,7 @@ def _client_headers(repair: Repair) -> dict:
         headers[SYNC_KEY] = repair.sync_key or ''
     for name in repair.remove:
         if name.startswith(USER_META_PREFIX):
-            headers['X-Remove-Container-Meta-' +
+            headers[REMOVE_CONTAINER_META_PREFIX +
                     name[len(USER_META_PREFIX):]] = 'x'
         else:
             headers[name] = ''  # an ACL: empty removes it
@@ -140,8 +140,6 @@ class PeerCluster(object):
 
     def _send(self, method: str, account: str, container: str,
               headers: dict, query: str = '', whole_body: bool = False):
-        headers[ORIG_CLUSTER_HEADER] = self.my_cluster.name
-        headers.setdefault('Content-Length', '0')
         try:
             request = self.directory.signed_request(
                 self.my_cluster, self.site, method, account, container,
@@ -167,7 +165,7 @@ class PeerCluster(object):
               repair: Repair) -> Tuple[bool, str]:
         headers = _client_headers(repair)
         if repair.placement:
-            headers[SET_PLACEMENT_HEADER] = '%s %s' % (
+            headers[SET_PLACEMENT_HEADER] = set_placement_value(
                 repair.placement_version, repair.placement)
         if repair.changed_at:
             headers[CHANGED_AT_HEADER] = repair.changed_at

@@ -15,7 +15,8 @@ from autosync.config import AutosyncConfig
 from autosync.peers import PeerRequest
 from autosync.placement import (REALM_STYLE, PlacementError, Site,
                                 parse_site, quoted_names, quoted_path)
-from autosync.signing import AUTH_HEADER, sign, signed_fields
+from autosync.protocol import AUTH_HEADER, ORIG_CLUSTER_HEADER
+from autosync.signing import sign, signed_fields
 
 
 READS = ('HEAD', 'GET')
@@ -69,42 +70,59 @@ class SiteDirectory(object):
                     self.realms.key2(origin.realm))
         return (self.cfg.key, self.cfg.key2)
 
-    def signing_key(self, my_cluster: Site) -> Optional[str]:
-        if my_cluster.style == REALM_STYLE:
-            return self.realms.key(my_cluster.realm)
+    def signing_key(self, here: Site) -> Optional[str]:
+        if here.style == REALM_STYLE:
+            return self.realms.key(here.realm)
         return self.cfg.key
+
+    def realm_endpoint(self, site: Site) -> str:
+        """A realm site's endpoint (``.../v1/``), or PlacementError."""
+        endpoint = self.realms.endpoint(site.realm, site.cluster)
+        if not endpoint:
+            raise PlacementError(
+                'no endpoint for %s in container-sync-realms.conf'
+                % site.name)
+        parsed = urlsplit(endpoint)
+        if parsed.scheme not in ('http', 'https') or not parsed.hostname:
+            raise PlacementError(
+                'the endpoint of %s in container-sync-realms.conf, %r, '
+                'is not an http(s):// URL' % (site.name, endpoint))
+        return endpoint
 
     def url(self, site: Site, account: str, container=None) -> str:
         """The URL of an account or container at ``site``."""
         if site.style == REALM_STYLE:
-            endpoint = self.realms.endpoint(site.realm, site.cluster)
-            if not endpoint:
-                raise PlacementError(
-                    'no endpoint for %s in container-sync-realms.conf'
-                    % site.name)
-            parsed = urlsplit(endpoint)
-            if parsed.scheme not in ('http', 'https') or not parsed.hostname:
-                raise PlacementError(
-                    'the endpoint of %s in container-sync-realms.conf, %r, '
-                    'is not an http(s):// URL' % (site.name, endpoint))
             # As container-sync does: the endpoint already ends in /v1/.
-            return endpoint.rstrip('/') + '/' + quoted_names(account,
-                                                             container)
+            return self.realm_endpoint(site).rstrip('/') + '/' + \
+                quoted_names(account, container)
         return site.url + quoted_path(account, container)
 
-    def signed_request(self, my_cluster: Site, site: Site, method: str,
+    def check_addressable(self, here: Site, sites) -> None:
+        """Raise PlacementError unless ``here`` can sign requests and
+        each of ``sites`` has a URL: checked before a change is made
+        anywhere, so that it is not made here only."""
+        if not self.signing_key(here):
+            raise PlacementError('no key to sign requests to other sites')
+        for site in sites:
+            if site.style == REALM_STYLE:
+                self.realm_endpoint(site)
+
+    def signed_request(self, here: Site, site: Site, method: str,
                        account: str, container, headers: dict,
                        query: str = '') -> PeerRequest:
-        """A request to ``site``, signed for that site and over the
-        state headers of ``headers`` (which gets the signature): add no
+        """A request to ``site`` from ``here`` with ``headers``, which
+        gets what every peer request has (its origin, no body) and then
+        the signature, for that site and over the state headers: add no
         such header after this."""
+        headers[ORIG_CLUSTER_HEADER] = here.name
+        headers['Content-Length'] = '0'
         url = self.url(site, account, container)
         # The receiving pipeline rewrites the query of reads
         # (listing_formats), so reads are signed without it.
         signed_query = '' if method in READS else query
         fields = signed_fields(method, urlsplit(url).path, signed_query,
-                               my_cluster.name, site.ident, headers)
-        key = self.signing_key(my_cluster)
+                               here.name, site.ident, headers)
+        key = self.signing_key(here)
         if not key:
             raise PlacementError('no key to sign requests to other sites')
         headers[AUTH_HEADER] = sign(key, fields)

@@ -17,18 +17,10 @@ import json
 
 from swift.common.middleware.acl import parse_acl
 
-# The proxy's swift_owner_headers when its configuration does not set
-# them (swift/proxy/server.py).
-DEFAULT_OWNER_HEADERS = (
-    'x-container-read', 'x-container-write', 'x-container-sync-key',
-    'x-container-sync-to', 'x-account-meta-temp-url-key',
-    'x-account-meta-temp-url-key-2', 'x-container-meta-temp-url-key',
-    'x-container-meta-temp-url-key-2', 'x-account-access-control')
+from autosync.protocol import DEFAULT_OWNER_HEADERS, REMOVE_PREFIX
+
 # How far down the pipeline to look for the proxy app.
 MAX_PIPELINE_DEPTH = 64
-
-ACCOUNT_ACL_HEADER = 'X-Account-Access-Control'
-ACCOUNT_ACL_SYSMETA = 'X-Account-Sysmeta-Core-Access-Control'
 TEMPAUTH_ACL_KEYS = ('admin', 'read-write', 'read-only')
 
 
@@ -45,7 +37,7 @@ def owner_only_headers(app) -> frozenset:
         if app is None:
             break
     names = [name.lower() for name in names]
-    return frozenset(names + ['x-remove-' + name[len('x-'):]
+    return frozenset(names + [REMOVE_PREFIX + name[len('x-'):]
                               for name in names])
 
 

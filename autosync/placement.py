@@ -9,10 +9,12 @@ A *site* is one Swift cluster, named in one of two styles:
 A *placement* is an ordered list of sites of one style. Its order is the
 sync ring: site ``i`` syncs its objects to site ``(i + 1) mod N``.
 
-Everything here is pure: plain data in, plain data out, no I/O.
+Everything here is pure: plain data in, plain data out, no I/O (but for
+the random bytes of a new sync key).
 """
 
 import functools
+import secrets
 from dataclasses import dataclass, field
 from typing import Optional, Sequence, Tuple
 from urllib.parse import quote, urlsplit
@@ -21,6 +23,7 @@ from swift.common.utils import list_from_csv
 
 REALM_STYLE = 'realm'
 URL_STYLE = 'url'
+SYNC_KEY_BYTES = 32  # 256 bits
 
 
 class PlacementError(ValueError):
@@ -159,6 +162,11 @@ def sync_target(target: Site, account: str, container: str) -> str:
         return '//%s/%s/%s/%s' % (target.realm, target.cluster,
                                   quote(account), quote(container))
     return target.url + quoted_path(account, container)
+
+
+def new_sync_key() -> str:
+    """A new X-Container-Sync-Key, the same at every site of a ring."""
+    return secrets.token_hex(SYNC_KEY_BYTES)
 
 
 def same_sync_target(one: str, other: str) -> bool:

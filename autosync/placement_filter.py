@@ -23,13 +23,14 @@ header. Put it after auth and right before autosync::
     # POST). Default: none, and the header is refused.
     # client_sites = //realm/a, //realm/c
 
-The contract with autosync (any other engine may follow it): for a PUT,
-POST or DELETE of a container, set ``env['swift.placement']`` to the
-list of site names the container belongs on. Set
-``env['autosync.placement_requested'] = True`` when the account owner
-asked for that placement explicitly: only then does autosync change the
-placement of an existing container; otherwise the placement recorded with
-the container when it was created wins, whatever the rules say now.
+The contract with autosync (any other engine may follow it; the names
+are in ``protocol.py``): for a PUT, POST or DELETE of a container, set
+``env['swift.placement']`` to the list of site names the container
+belongs on. Set ``env['autosync.placement_requested'] = True`` when the
+account owner asked for that placement explicitly: only then does
+autosync change the placement of an existing container; otherwise the
+placement recorded with the container when it was created wins,
+whatever the rules say now.
 """
 
 from dataclasses import dataclass
@@ -42,10 +43,11 @@ from swift.common.swob import (HTTPBadRequest, HTTPForbidden, Request,
 from swift.common.utils import get_logger, split_path
 
 from autosync.placement import PlacementError, Site, parse_placement
+from autosync.protocol import (AUTHORIZE_ENV_KEY, OWNER_ENV_KEY,
+                               PLACEMENT_ENV_KEY, PLACEMENT_HEADER,
+                               REQUESTED_ENV_KEY)
 from autosync.rules import Rule, RuleError, choose, parse_rules, parse_sites
 
-PLACEMENT_HEADER = 'X-Autosync-Placement'
-REQUESTED_KEY = 'autosync.placement_requested'
 HANDLED_METHODS = frozenset(('PUT', 'POST', 'DELETE'))
 
 
@@ -95,7 +97,7 @@ class PlacementEngine(object):
             return self.app(env, start_response)
         rule, sites = choose(self.cfg.rules, self.cfg.default,
                              wsgi_to_str(account), wsgi_to_str(container))
-        env['swift.placement'] = [site.name for site in sites]
+        env[PLACEMENT_ENV_KEY] = [site.name for site in sites]
         append_log_info(env, 'placement:%s' % (rule or 'default'))
         return self.app(env, start_response)
 
@@ -126,12 +128,12 @@ class PlacementEngine(object):
         if denial is not None:
             append_log_info(req.environ, 'placement:refused')
             return denial
-        if not req.environ.get('swift_owner'):
+        if not req.environ.get(OWNER_ENV_KEY):
             return self.refuse(req, HTTPForbidden,
                                'only the account owner may choose where a '
                                'container goes')
-        req.environ['swift.placement'] = [site.name for site in sites]
-        req.environ[REQUESTED_KEY] = True
+        req.environ[PLACEMENT_ENV_KEY] = [site.name for site in sites]
+        req.environ[REQUESTED_ENV_KEY] = True
         append_log_info(req.environ, 'placement:requested')
         return None
 
@@ -141,7 +143,7 @@ class PlacementEngine(object):
         swift.authorize, which the proxy calls later; ask it now (it
         marks owners swift_owner). Its denial is the answer: a 401 tells
         a client whose token expired to authenticate again."""
-        authorize = req.environ.get('swift.authorize')
+        authorize = req.environ.get(AUTHORIZE_ENV_KEY)
         return authorize(req) if authorize is not None else None
 
     def refuse(self, req: Request, error, why: str):

@@ -31,15 +31,8 @@ import time
 from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
 
-AUTH_HEADER = 'X-Autosync-Auth'
-ORIG_CLUSTER_HEADER = 'X-Orig-Cluster'
-RESELLER_HEADER = 'X-Autosync-Reseller-Request'
-SET_PLACEMENT_HEADER = 'X-Autosync-Set-Placement'
-# When the client changed the container's metadata, at the site it
-# changed it; every site records the same value, the newest write wins.
-CHANGED_AT_HEADER = 'X-Autosync-Changed-At'
-SYNC_TO = 'X-Container-Sync-To'
-SYNC_KEY = 'X-Container-Sync-Key'
+from autosync.protocol import AUTH_HEADER, ORIG_CLUSTER_HEADER
+
 # Request headers that change a container or an account, signed with the
 # request. Of the filters before autosync in a proxy (see
 # etc/proxy-server.conf-sample), only the gatekeeper touches them: it

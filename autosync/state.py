@@ -23,27 +23,21 @@ from typing import Dict, Iterable, List, Optional, Tuple
 from swift.common.swob import str_to_wsgi
 from swift.common.utils import Timestamp
 
-from autosync.signing import SYNC_KEY, SYNC_TO
-
-PLACEMENT_SYSMETA = 'X-Container-Sysmeta-Autosync-Placement'
-VERSION_SYSMETA = 'X-Container-Sysmeta-Autosync-Placement-Version'
-CHANGED_SYSMETA = 'X-Container-Sysmeta-Autosync-Changed-At'
-PLACEMENT_HEADER = 'X-Autosync-Placement'
-VERSION_HEADER = 'X-Autosync-Placement-Version'
-PUT_TIMESTAMP_HEADER = 'X-Autosync-Put-Timestamp'
-DELETE_TIMESTAMP_HEADER = 'X-Autosync-Delete-Timestamp'
-CHANGED_HEADER = 'X-Autosync-Changed-At'
+from autosync.protocol import (
+    ACL_HEADERS, BACKEND_DELETE_TIMESTAMP, BACKEND_PUT_TIMESTAMP,
+    BYTES_USED_HEADER, CHANGED_AT_HEADER, CHANGED_SYSMETA,
+    DELETE_TIMESTAMP_HEADER, OBJECT_COUNT_HEADER, PLACEMENT_HEADER,
+    PLACEMENT_SYSMETA, PUT_TIMESTAMP_HEADER, SYNC_KEY, SYNC_TO,
+    USER_META_PREFIX, VERSION_HEADER, VERSION_SYSMETA)
 
 # Swift's (or autosync's) name -> the name a signed HEAD shows it under.
 EXPOSED = {
-    'x-backend-put-timestamp': PUT_TIMESTAMP_HEADER,
-    'x-backend-delete-timestamp': DELETE_TIMESTAMP_HEADER,
+    BACKEND_PUT_TIMESTAMP.lower(): PUT_TIMESTAMP_HEADER,
+    BACKEND_DELETE_TIMESTAMP.lower(): DELETE_TIMESTAMP_HEADER,
     PLACEMENT_SYSMETA.lower(): PLACEMENT_HEADER,
     VERSION_SYSMETA.lower(): VERSION_HEADER,
-    CHANGED_SYSMETA.lower(): CHANGED_HEADER,
+    CHANGED_SYSMETA.lower(): CHANGED_AT_HEADER,
 }
-ACL_HEADERS = ('x-container-read', 'x-container-write')
-USER_META_PREFIX = 'x-container-meta-'
 ZERO = Timestamp(0).internal
 
 
@@ -127,10 +121,10 @@ def from_broker(site: str, info: dict, metadata: dict) -> ContainerState:
     headers = {str_to_wsgi(name).lower(): str_to_wsgi(value)
                for name, (value, _) in metadata.items() if value != ''}
     headers.update({
-        'x-backend-put-timestamp': info['put_timestamp'],
-        'x-backend-delete-timestamp': info['delete_timestamp'],
-        'x-container-object-count': str(info['object_count']),
-        'x-container-bytes-used': str(info['bytes_used']),
+        BACKEND_PUT_TIMESTAMP.lower(): info['put_timestamp'],
+        BACKEND_DELETE_TIMESTAMP.lower(): info['delete_timestamp'],
+        OBJECT_COUNT_HEADER.lower(): str(info['object_count']),
+        BYTES_USED_HEADER.lower(): str(info['bytes_used']),
     })
     headers.update((name.lower(), value)
                    for name, value in exposed_headers(headers.items()))
@@ -152,10 +146,10 @@ def from_headers(site: str, status: Optional[int], headers: Dict[str, str],
             headers.get(DELETE_TIMESTAMP_HEADER.lower())),
         placement=headers.get(PLACEMENT_HEADER.lower(), ''),
         placement_version=headers.get(VERSION_HEADER.lower(), ''),
-        changed_at=headers.get(CHANGED_HEADER.lower(), ''),
+        changed_at=headers.get(CHANGED_AT_HEADER.lower(), ''),
         sync_to=headers.get(SYNC_TO.lower(), ''),
         sync_key=headers.get(SYNC_KEY.lower(), ''),
         metadata=client_metadata(headers) if status // 100 == 2 else {},
-        object_count=_count(headers.get('x-container-object-count')),
-        bytes_used=_count(headers.get('x-container-bytes-used')),
+        object_count=_count(headers.get(OBJECT_COUNT_HEADER.lower())),
+        bytes_used=_count(headers.get(BYTES_USED_HEADER.lower())),
     )

@@ -23,9 +23,12 @@ Pure: request headers and the container's info (as
 
 from swift.common.utils import config_true_value
 
-ENABLING = ('X-Versions-Location', 'X-History-Location')
-REMOVING = ('X-Remove-Versions-Location', 'X-Remove-History-Location')
-VERSIONS_ENABLED = 'X-Versions-Enabled'
+from autosync.protocol import (HISTORY_LOCATION, REMOVE_HISTORY_LOCATION,
+                               REMOVE_VERSIONS_LOCATION, VERSIONS_ENABLED,
+                               VERSIONS_LOCATION)
+
+ENABLING = (VERSIONS_LOCATION, HISTORY_LOCATION)
+REMOVING = (REMOVE_VERSIONS_LOCATION, REMOVE_HISTORY_LOCATION)
 
 
 def enabling(headers) -> list:

@@ -10,8 +10,8 @@ from urllib.parse import quote
 import pytest
 
 from autosync.placement import parse_site
-from autosync.signing import (AUTH_HEADER, ORIG_CLUSTER_HEADER, sign,
-                              signed_fields)
+from autosync.protocol import AUTH_HEADER, ORIG_CLUSTER_HEADER
+from autosync.signing import sign, signed_fields
 from e2e_helpers import ACCOUNT, Sites, head_container, raw, unique
 
 ORIGIN = '//autosync/a'

@@ -1,0 +1,201 @@
+"""A request from another site: verify it, apply it here only, and never
+fan it out again.
+
+Another site sends a change a client made there (PUT, POST, DELETE of an
+account or container), or reads a container (a signed HEAD before it
+deletes its own copy; the reconciler and ``autosync status``, with HEAD
+and GET). The request must carry ``X-Orig-Cluster`` naming a site this
+one trusts and an ``X-Autosync-Auth`` signature that verifies, for this
+very site, within ``signature_window``, never seen before; otherwise it
+gets 401 and reaches nothing. A verified request:
+
+* acts as the account owner under ``override_auth`` (with reseller
+  rights when the origin's auth gave them), validating and storing an
+  account ACL as tempauth would;
+* records the placement it carries, unless a newer placement decision is
+  recorded here (409), and the newest changed-at time;
+* records its origin as sysmeta (shown as X-Autosync-Orig-Cluster);
+* sets the container's sync target and key as autosync when the proxy
+  would drop them;
+* on a HEAD, shows the container's timestamps and autosync's records
+  (``state.py``).
+"""
+
+from swift.common.request_helpers import append_log_info
+from swift.common.swob import (HTTPBadRequest, HTTPConflict,
+                               HTTPUnauthorized, Response, wsgi_to_str)
+from swift.common.utils import Timestamp
+
+from autosync import owners
+from autosync.context import ChangeContext
+from autosync.placement import PlacementError
+from autosync.protocol import (
+    ACCOUNT_ACL_HEADER, ACCOUNT_ACL_SYSMETA, AUTH_HEADER,
+    AUTHORIZE_ENV_KEY, AUTHORIZE_OVERRIDE_ENV_KEY, CACHE_ENV_KEY,
+    CHANGED_AT_HEADER, CHANGED_SYSMETA, ORIG_CLUSTER_HEADER, ORIG_SYSMETA,
+    OWNER_ENV_KEY, PLACEMENT_SYSMETA, RESELLER_ENV_KEY, RESELLER_HEADER,
+    SET_PLACEMENT_HEADER, SYNC_KEY, SYNC_TO, VERSION_SYSMETA,
+    info_sysmeta_key, parse_set_placement)
+from autosync.signing import SignatureError, signed_fields, verify
+from autosync.state import exposed_headers
+
+READS = ('HEAD', 'GET')
+
+
+def _authorize_peer(req):
+    """swift.authorize for a verified peer under override_auth."""
+    return None
+
+
+class PeerChange(ChangeContext):
+
+    origin = None  # the Site the request comes from, once verified
+
+    def respond(self) -> Response:
+        refusal = self.verify()
+        if refusal:
+            return refusal
+        append_log_info(self.env, 'as:peer')
+        self.logger.increment('auth.valid')
+        headers = self.req.headers
+        del headers[AUTH_HEADER]
+        reseller = headers.pop(RESELLER_HEADER, None) == 'true'
+        refusal = self.act_as_owner(reseller) if self.cfg.override_auth \
+            else None
+        refusal = refusal or self.record_placement(
+            headers.pop(SET_PLACEMENT_HEADER, None))
+        if refusal:
+            return refusal
+        self.record_changed_at(headers.pop(CHANGED_AT_HEADER, None))
+        self.record_origin()
+        return self.apply_here()
+
+    def verify(self):
+        """None when the request is signed by a trusted site, for this
+        one, and new; else the 401."""
+        headers = self.req.headers
+        orig = headers.get(ORIG_CLUSTER_HEADER, '')
+        # listing_formats (earlier in the pipeline) rewrites the query of
+        # a HEAD or GET: reads are signed and verified without one.
+        query = '' if self.method in READS else \
+            self.env.get('QUERY_STRING', '')
+        try:
+            origin = self.filt.sites.trusted_origin(orig)
+            # Signed for this very site: a request to another site does
+            # not verify here (each site has its own nonces).
+            nonce = verify(
+                self.filt.sites.peer_keys(origin),
+                signed_fields(self.method, self.req.path, query, orig,
+                              self.this_site().ident, headers),
+                headers.get(AUTH_HEADER), self.cfg.signature_window)
+        except PlacementError as err:
+            return self.refuse_peer('as:bad-origin', str(err))
+        except SignatureError as err:
+            return self.refuse_peer(err.reason, str(err))
+        if not self.filt.nonces.first_use(nonce,
+                                          self.env.get(CACHE_ENV_KEY)):
+            return self.refuse_peer('as:replay',
+                                    'this signed request was already used')
+        self.origin = origin
+        return None
+
+    def refuse_peer(self, reason_code: str, why: str) -> Response:
+        append_log_info(self.env, reason_code)
+        self.logger.increment('auth.invalid')
+        self.logger.warning('autosync: refused %s %s from %r: %s',
+                            self.method, self.req.path,
+                            self.req.headers.get(ORIG_CLUSTER_HEADER), why)
+        return HTTPUnauthorized(
+            body='autosync: request from another site refused: %s.\n'
+                 % why, content_type='text/plain', request=self.req)
+
+    def act_as_owner(self, reseller: bool):
+        """Act with the rights the origin's auth gave the client; the
+        refusal of an invalid account ACL, else None."""
+        self.env[AUTHORIZE_ENV_KEY] = _authorize_peer
+        self.env[AUTHORIZE_OVERRIDE_ENV_KEY] = True
+        self.env[OWNER_ENV_KEY] = True
+        if reseller:
+            self.env[RESELLER_ENV_KEY] = True
+        return self.set_account_acl()
+
+    def set_account_acl(self):
+        """Do for an account ACL what tempauth's authorize() does, which
+        override_auth replaced: refuse an invalid one (400), store a valid
+        one as sysmeta, as it was sent; the proxy would drop the header."""
+        value = self.req.headers.get(ACCOUNT_ACL_HEADER)
+        if value is None or self.container or \
+                self.method not in ('PUT', 'POST'):
+            return None
+        error = owners.account_acl_error(wsgi_to_str(value))
+        if error:
+            return self.refuse(HTTPBadRequest, 'as:bad-acl', '%s: %s'
+                               % (ACCOUNT_ACL_HEADER, error))
+        self.req.headers[ACCOUNT_ACL_SYSMETA] = \
+            self.req.headers.pop(ACCOUNT_ACL_HEADER)
+        return None
+
+    def record_placement(self, value):
+        """Record the placement another site sent, unless a newer change
+        is recorded here: of two concurrent changes, the later one wins
+        at every site, so the ring ends whole."""
+        if not value:
+            return None
+        version, placement = parse_set_placement(value)
+        here = self.existing_sysmeta.get(info_sysmeta_key(VERSION_SYSMETA))
+        if here and Timestamp(here) > Timestamp(version):
+            append_log_info(self.env, 'as:older-placement')
+            return HTTPConflict(
+                body='autosync: a newer placement change is recorded here '
+                     '(%s); this one (%s) was not applied.\n' % (
+                         here, version),
+                content_type='text/plain', request=self.req)
+        self.req.headers[PLACEMENT_SYSMETA] = placement
+        self.req.headers[VERSION_SYSMETA] = version
+        return None
+
+    def record_changed_at(self, changed_at) -> None:
+        """Keep the newest time a client changed the metadata: two
+        changes that cross between sites both apply everywhere, and the
+        reconciler settles any difference in favour of the newest."""
+        if not changed_at or not self.container or \
+                self.method not in ('PUT', 'POST'):
+            return
+        here = self.existing_sysmeta.get(info_sysmeta_key(CHANGED_SYSMETA))
+        try:
+            if here and Timestamp(here) >= Timestamp(changed_at):
+                return
+        except ValueError:
+            return
+        self.req.headers[CHANGED_SYSMETA] = changed_at
+
+    def record_origin(self) -> None:
+        """Sysmeta, not user metadata: an extra user item at peers only
+        would make requests within Swift's metadata limits here fail
+        there. Clients cannot set or forge sysmeta."""
+        if self.method in ('PUT', 'POST'):
+            level = 'Container' if self.container else 'Account'
+            self.req.headers[ORIG_SYSMETA % level] = self.origin.name
+
+    def apply_here(self) -> Response:
+        headers = self.req.headers
+        sync_to, sync_key = headers.get(SYNC_TO), headers.get(SYNC_KEY)
+        resp = self.local_response()
+        if sync_to is not None and sync_key is not None:
+            resp = self.ensure_sync_headers(resp, sync_to, sync_key)
+        if self.method == 'HEAD' and self.container:
+            # What the gatekeeper would hide: the container's timestamps
+            # and autosync's records (see state.py).
+            resp.headers.update(exposed_headers(resp.headers.items()))
+        return resp
+
+    def ensure_sync_headers(self, resp: Response, sync_to: str,
+                            sync_key: str) -> Response:
+        """``resp``, once the container's sync headers are set here, or
+        a 503 saying they could not be."""
+        failed = self.set_sync_here(resp, self.cfg.my_cluster.name,
+                                    sync_to, sync_key)
+        if not failed:
+            return resp
+        return self.disagreement(
+            503, self.sync_failure_message(failed.site), [failed])

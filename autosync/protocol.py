@@ -1,0 +1,142 @@
+"""Every name autosync speaks or reads, and the one encoding of each
+compound value.
+
+Four groups: the headers that sites send each other (signed, see
+``signing.py``), what a site records with a container or account
+(sysmeta, which clients can neither set nor see), the names a signed HEAD
+shows those records under (the gatekeeper hides sysmeta and backend
+headers, not these), and the WSGI environ keys of the contract between a
+placement engine and the filter. Swift's own names that autosync reads
+or sets close the list. No other module defines a header, sysmeta or
+environ name. Pure: no I/O.
+
+The contract with a placement engine (``placement_filter.py`` is one)::
+
+    env['swift.placement']    the container's sites: a list of names or
+                              a comma-separated string (PUT, POST,
+                              DELETE of a container)
+    env['swift.my_cluster']   this site, when the engine says otherwise
+    env['autosync.placement_requested'] = True
+                              the account owner asked for that placement
+                              explicitly: only then does an existing
+                              container change placement
+"""
+
+from typing import Iterable, Tuple
+
+# -- between sites --
+# The site a peer request comes from, and its signature.
+ORIG_CLUSTER_HEADER = 'X-Orig-Cluster'
+AUTH_HEADER = 'X-Autosync-Auth'
+AUTH_ENV_KEY = 'HTTP_X_AUTOSYNC_AUTH'
+ORIG_CLUSTER_ENV_KEY = 'HTTP_X_ORIG_CLUSTER'
+# The origin's auth gave the client reseller rights.
+RESELLER_HEADER = 'X-Autosync-Reseller-Request'
+# '<version> <site>, <site>...': the placement a container is to record
+# (``set_placement_value``).
+SET_PLACEMENT_HEADER = 'X-Autosync-Set-Placement'
+# Swift's catch_errors appends this to the transaction id it makes, so a
+# change can be followed from the origin's log to every other site's.
+TRANS_ID_EXTRA_HEADER = 'X-Trans-Id-Extra'
+
+# -- records with a container or account, and how a signed HEAD shows
+# them (state.py) --
+PLACEMENT_SYSMETA = 'X-Container-Sysmeta-Autosync-Placement'
+VERSION_SYSMETA = 'X-Container-Sysmeta-Autosync-Placement-Version'
+CHANGED_SYSMETA = 'X-Container-Sysmeta-Autosync-Changed-At'
+# Which site a change came from, by level (Account, Container).
+ORIG_SYSMETA = 'X-%s-Sysmeta-Autosync-Orig-Cluster'
+ORIG_SYSMETA_NAMES = frozenset(
+    (ORIG_SYSMETA % level).lower() for level in ('Account', 'Container'))
+# The container's sites, in ring order: shown to the owner, asked for by
+# the owner (placement engine), and answered with a placement change.
+PLACEMENT_HEADER = 'X-Autosync-Placement'
+VERSION_HEADER = 'X-Autosync-Placement-Version'
+# When a client last changed a container's metadata, at the site it
+# changed it: sent to every other site, recorded and shown under it.
+CHANGED_AT_HEADER = 'X-Autosync-Changed-At'
+PUT_TIMESTAMP_HEADER = 'X-Autosync-Put-Timestamp'
+DELETE_TIMESTAMP_HEADER = 'X-Autosync-Delete-Timestamp'
+ORIG_HEADER = 'X-Autosync-Orig-Cluster'
+# Sites a placement change took a container off (their copy stays).
+UNWIRED_HEADER = 'X-Autosync-Unwired'
+
+# -- the placement engine's contract (see above) --
+PLACEMENT_ENV_KEY = 'swift.placement'
+THIS_SITE_ENV_KEY = 'swift.my_cluster'
+REQUESTED_ENV_KEY = 'autosync.placement_requested'
+
+# -- Swift's names, read or set by autosync --
+SYNC_TO = 'X-Container-Sync-To'
+SYNC_KEY = 'X-Container-Sync-Key'
+CONTAINER_READ = 'X-Container-Read'
+CONTAINER_WRITE = 'X-Container-Write'
+ACL_HEADERS = (CONTAINER_READ.lower(), CONTAINER_WRITE.lower())
+CONTAINER_META_PREFIX = 'X-Container-Meta-'
+USER_META_PREFIX = CONTAINER_META_PREFIX.lower()
+REMOVE_CONTAINER_META_PREFIX = 'X-Remove-Container-Meta-'
+OBJECT_COUNT_HEADER = 'X-Container-Object-Count'
+BYTES_USED_HEADER = 'X-Container-Bytes-Used'
+BACKEND_PUT_TIMESTAMP = 'X-Backend-Put-Timestamp'
+BACKEND_DELETE_TIMESTAMP = 'X-Backend-Delete-Timestamp'
+# tempauth's account ACL, and where it stores a valid one.
+ACCOUNT_ACL_HEADER = 'X-Account-Access-Control'
+ACCOUNT_ACL_SYSMETA = 'X-Account-Sysmeta-Core-Access-Control'
+# Object versioning (versioned_writes), see versioning.py.
+VERSIONS_LOCATION = 'X-Versions-Location'
+HISTORY_LOCATION = 'X-History-Location'
+REMOVE_VERSIONS_LOCATION = 'X-Remove-Versions-Location'
+REMOVE_HISTORY_LOCATION = 'X-Remove-History-Location'
+VERSIONS_ENABLED = 'X-Versions-Enabled'
+# The proxy's swift_owner_headers when its configuration does not set
+# them (swift/proxy/server.py), and the prefix that removes a header.
+DEFAULT_OWNER_HEADERS = (
+    'x-container-read', 'x-container-write', 'x-container-sync-key',
+    'x-container-sync-to', 'x-account-meta-temp-url-key',
+    'x-account-meta-temp-url-key-2', 'x-container-meta-temp-url-key',
+    'x-container-meta-temp-url-key-2', 'x-account-access-control')
+REMOVE_PREFIX = 'x-remove-'
+TOKEN_HEADERS = frozenset(('x-auth-token', 'x-storage-token',
+                           'x-service-token'))
+SYSMETA_PREFIXES = ('x-container-sysmeta-', 'x-account-sysmeta-')
+BACKEND_PREFIX = 'x-backend-'
+# The environ keys of Swift's auth and cache.
+AUTHORIZE_ENV_KEY = 'swift.authorize'
+AUTHORIZE_OVERRIDE_ENV_KEY = 'swift.authorize_override'
+OWNER_ENV_KEY = 'swift_owner'
+RESELLER_ENV_KEY = 'reseller_request'
+CACHE_ENV_KEY = 'swift.cache'
+
+# Never sent to another site: hop-by-hop headers, the client's host and
+# length, and whatever autosync itself sets.
+NOT_FORWARDED = frozenset(h.lower() for h in (
+    'Connection', 'Keep-Alive', 'Proxy-Authenticate', 'Proxy-Authorization',
+    'TE', 'Trailer', 'Trailers', 'Transfer-Encoding', 'Upgrade', 'Host',
+    'Content-Length', 'Expect', ORIG_CLUSTER_HEADER, AUTH_HEADER,
+    RESELLER_HEADER, SET_PLACEMENT_HEADER, SYNC_TO, SYNC_KEY,
+    PLACEMENT_HEADER, CHANGED_AT_HEADER, TRANS_ID_EXTRA_HEADER))
+
+
+def info_sysmeta_key(sysmeta_header: str) -> str:
+    """The key of a container sysmeta header in the ``sysmeta`` dict of
+    ``get_container_info`` (lower case, without the prefix)."""
+    return sysmeta_header.lower()[len(SYSMETA_PREFIXES[0]):]
+
+
+def placement_value(sites: Iterable) -> str:
+    """A placement as it is recorded and shown: its sites' names, in
+    ring order, comma-separated (``placement.parse_placement`` reads
+    it)."""
+    return ', '.join(site.name for site in sites)
+
+
+def set_placement_value(version: str, placement: str) -> str:
+    """The X-Autosync-Set-Placement value: when the placement was
+    decided, then the placement (``placement_value``)."""
+    return '%s %s' % (version, placement)
+
+
+def parse_set_placement(value: str) -> Tuple[str, str]:
+    """(version, placement) of an X-Autosync-Set-Placement value."""
+    version, _, placement = value.partition(' ')
+    return version, placement
