@@ -5,10 +5,17 @@ the client waits for the slowest site, not for the sum. ``conn_timeout``
 bounds the connect, ``node_timeout`` the wait for the response. Nothing
 here raises: a site that does not answer yields a ``SiteAnswer`` whose
 status is None and whose detail says what happened.
+
+Every green thread keeps the logger's transaction context (as the
+proxy's ``_make_request`` does), so what it logs carries the client
+request's txn id; and every request carries that txn id in
+``X-Trans-Id-Extra``, which the peer's catch_errors appends (its first
+32 characters) to the txn id it makes: one change can be followed from
+this site's proxy log to every other site's.
 """
 
 from dataclasses import dataclass
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 from urllib.parse import urlsplit
 
 from eventlet import GreenPile
@@ -17,6 +24,7 @@ from swift.common.exceptions import ConnectionTimeout
 from swift.common.utils import Timeout
 
 from autosync.placement import Site
+from autosync.protocol import TRANS_ID_EXTRA_HEADER
 from autosync.verdict import SiteAnswer
 
 # Enough of an error body to tell the client what the peer said.
@@ -34,8 +42,11 @@ class PeerRequest:
 def send(request: PeerRequest, conn_timeout: float, node_timeout: float,
          logger, whole_body: bool = False) -> SiteAnswer:
     """One request to one peer; never raises. The answer holds the
-    whole body only if asked (``whole_body``)."""
+    whole body only if asked (``whole_body``). The request carries the
+    logger's txn id, if it has one, in X-Trans-Id-Extra."""
     conn = None
+    txn_id = getattr(logger, 'txn_id', None)
+    headers = _with_trans_id(request.headers, txn_id)
     try:
         parsed = urlsplit(request.url)
         path = parsed.path + ('?' + parsed.query if parsed.query else '')
@@ -44,7 +55,7 @@ def send(request: PeerRequest, conn_timeout: float, node_timeout: float,
             host = '[%s]' % host
         with ConnectionTimeout(conn_timeout):
             conn = http_connect_raw(host, parsed.port, request.method, path,
-                                    headers=request.headers,
+                                    headers=headers,
                                     ssl=parsed.scheme == 'https')
         with Timeout(node_timeout):
             resp = conn.getresponse()
@@ -70,6 +81,20 @@ def send(request: PeerRequest, conn_timeout: float, node_timeout: float,
                       body if whole_body else b'')
 
 
+def _with_trans_id(headers: Dict[str, str],
+                   txn_id: Optional[str]) -> Dict[str, str]:
+    """``headers`` with this site's txn id as the only X-Trans-Id-Extra
+    (none without a txn id): a copy of the client's own must not pass
+    for it. Not signed (signing.py signs only headers that change
+    state), so it may be added here, after signing."""
+    extra = TRANS_ID_EXTRA_HEADER.lower()
+    sent = {name: value for name, value in headers.items()
+            if name.lower() != extra}
+    if txn_id:
+        sent[TRANS_ID_EXTRA_HEADER] = txn_id
+    return sent
+
+
 def _no_answer(request: PeerRequest, logger, metric: str,
                detail: str) -> SiteAnswer:
     logger.increment(metric)
@@ -93,6 +118,19 @@ def fan_out(requests: Sequence[PeerRequest], conn_timeout: float,
     if not requests:
         return []
     pile = GreenPile(len(requests))
+    # Test doubles and bench/fanout.py's None have no thread locals.
+    thread_locals = getattr(logger, 'thread_locals', None)
     for request in requests:
-        pile.spawn(send, request, conn_timeout, node_timeout, logger)
+        pile.spawn(_send_in_context, thread_locals, request, conn_timeout,
+                   node_timeout, logger)
     return list(pile)
+
+
+def _send_in_context(logger_thread_locals, request: PeerRequest,
+                     conn_timeout: float, node_timeout: float,
+                     logger) -> SiteAnswer:
+    """``send`` in a green thread of its own, with the spawning
+    thread's txn id and client ip on the logger."""
+    if logger_thread_locals is not None:
+        logger.thread_locals = logger_thread_locals
+    return send(request, conn_timeout, node_timeout, logger)
