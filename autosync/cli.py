@@ -13,29 +13,29 @@ import sys
 from swift.common.utils import get_logger, readconf
 
 from autosync import config, status
-from autosync.reconciler import SECTION, AutosyncReconciler
+from autosync.reconciler import SECTION, Setup, load_setup
 from autosync.swiftdir import use_swift_dir
 
 DEFAULT_CONF = '/etc/swift/autosync-reconciler.conf'
 
 
-def targets(reconciler: AutosyncReconciler, where: str):
+def targets(setup: Setup, where: str):
     """(account, container) pairs to show."""
     if not where:
-        if not os.path.isdir(reconciler.devices):
+        if not os.path.isdir(setup.walk.devices):
             # Swift's walk finds nothing there: "no containers" would
             # read as healthy.
             raise IOError('devices = %s is not a directory' %
-                          reconciler.devices)
+                          setup.walk.devices)
         # Once each, though this node may hold several replicas of it.
         return list(dict.fromkeys(
             found[:2] for found in
-            reconciler.managed_containers(mine_only=False)))
+            setup.walk.managed_containers(mine_only=False)))
     account, _, container = where.partition('/')
     if container:
         return [(account, container)]
     return [(account, name) for name in
-            reconciler.inspector.local.containers(account)]
+            setup.inspector.local.containers(account)]
 
 
 def cmd_status(args) -> int:
@@ -49,9 +49,10 @@ def cmd_status(args) -> int:
                         log_to_console=True)
     try:
         use_swift_dir(conf.get('swift_dir', '/etc/swift'))
-        reconciler = AutosyncReconciler(conf, logger=logger,
-                                        quiet=not args.verbose)
-        found = targets(reconciler, args.where)
+        # Counted nowhere but the logger: status has no pass to sum.
+        setup = load_setup(conf, logger, logger.increment,
+                           quiet=not args.verbose)
+        found = targets(setup, args.where)
     except config.ConfigError as err:
         print('autosync status: %s: %s' % (args.conf, err), file=sys.stderr)
         return 2
@@ -61,7 +62,7 @@ def cmd_status(args) -> int:
         return 2
     progress = None if args.json else status.progress_bar()
     try:
-        reports = status.StatusReader(reconciler.inspector,
+        reports = status.StatusReader(setup.inspector,
                                       progress).many(found)
         shown = status.output(reports, args.json)
     except Exception as err:

@@ -12,7 +12,6 @@ are read in parallel. Used by the reconciler, which then applies the
 repairs, and by ``autosync status``, which shows them.
 """
 
-import secrets
 from dataclasses import dataclass, replace
 from typing import Dict, Sequence, Tuple
 
@@ -21,11 +20,9 @@ from eventlet import GreenPile
 from autosync.clusters import LocalCluster, PeerCluster
 from autosync.config import AutosyncConfig
 from autosync.directory import SiteDirectory
-from autosync.placement import Site, parse_site
+from autosync.placement import Site, new_sync_key, parse_site
 from autosync.repair import Diagnosis, diagnose, newest_placement
 from autosync.state import ContainerState
-
-SYNC_KEY_BYTES = 32  # as the filter makes them
 
 
 @dataclass(frozen=True)
@@ -87,7 +84,7 @@ class Inspector(object):
                               _unmanaged(named))
         named = _spelled_as(placement, states)
         diagnosis = diagnose(account, container, placement, version, named,
-                             secrets.token_hex(SYNC_KEY_BYTES))
+                             new_sync_key())
         return Inspection(account, container, placement, version, named,
                           diagnosis)
 

@@ -8,11 +8,11 @@ rewired with one key, a delete decided by timestamps, metadata made the
 newest write's.
 
 It runs on every container server, as ``swift-container-sync`` does: each
-node walks the container DBs on its own devices, and of the replicas of
-a container only one node (chosen by the container's hash) checks it, so
-adding nodes adds reconciler capacity and no process lists the whole
-cluster. Every site runs it: a container missing at one site is found by
-the others. Its own conf file::
+node walks the container DBs on its own devices (``container_walk.py``),
+and of the replicas of a container only one node (chosen by the
+container's hash) checks it, so adding nodes adds reconciler capacity
+and no process lists the whole cluster. Every site runs it: a container
+missing at one site is found by the others. Its own conf file::
 
     [DEFAULT]
     swift_dir = /etc/swift
@@ -43,26 +43,29 @@ are signed, not authenticated by a user. Statsd counters (under
 ``unreachable``, ``errors``.
 """
 
-import os
 import sys
 import time
+from dataclasses import dataclass
 from random import random
+from typing import Callable, Optional
 
 from eventlet import GreenPool, sleep
 from swift.common.daemon import Daemon, run_daemon
 from swift.common.ring import Ring
-from swift.common.ring.utils import is_local_device
-from swift.common.utils import (audit_location_generator, config_true_value,
-                                get_logger, hash_path, parse_options,
-                                whataremyips)
-from swift.container.backend import DATADIR, ContainerBroker
+from swift.common.utils import (
+    config_true_value,
+    get_logger,
+    parse_options,
+    whataremyips,
+)
 
 from autosync import config
 from autosync.clusters import LocalCluster, make_internal_client
+from autosync.config import AutosyncConfig
+from autosync.container_walk import ContainerWalk
 from autosync.directory import SiteDirectory, load_realms
-from autosync.inspect import Inspection, Inspector
+from autosync.inspection import Inspection, Inspector
 from autosync.placement import PlacementError, parse_placement, parse_site
-from autosync.state import PLACEMENT_SYSMETA, from_broker
 
 SECTION = 'autosync-reconciler'
 DEFAULT_INTERVAL = 300.0
@@ -81,83 +84,65 @@ def _positive(conf: dict, option: str, default, kind=float):
     return number
 
 
+@dataclass(frozen=True)
+class Setup:
+    """What the reconciler's conf makes: for the daemon, and for
+    ``autosync status``, which reads as the daemon reads."""
+    cfg: AutosyncConfig
+    inspector: Inspector
+    walk: ContainerWalk
+    interval: float
+    concurrency: int
+
+
+def _container_walk(conf: dict, ring, site_name: str, logger,
+                    count: Callable[[str], None]) -> ContainerWalk:
+    return ContainerWalk(
+        conf.get('devices', '/srv/node'),
+        config_true_value(conf.get('mount_check', 'true')), ring,
+        whataremyips(conf.get('bind_ip', '0.0.0.0')),
+        int(conf.get('bind_port', 6201)), site_name, logger, count)
+
+
+def load_setup(conf: dict, logger, count: Callable[[str], None],
+               local: Optional[LocalCluster] = None, ring=None,
+               quiet: bool = False) -> Setup:
+    """``count(metric)``: told of what the walk cannot read; ``local``
+    and ``ring`` for tests; ``quiet``: no access log lines. A bad option
+    raises ``ConfigError`` naming it, before anything is built."""
+    swift_dir = conf.get('swift_dir', '/etc/swift')
+    realms = load_realms(swift_dir, logger)
+    cfg = config.parse(conf, realms, section=SECTION)
+    if not cfg.enabled:
+        raise config.ConfigError('autosync_my_cluster', '',
+                                 'must name this site', section=SECTION)
+    interval = _positive(conf, 'interval', DEFAULT_INTERVAL)
+    concurrency = _positive(conf, 'concurrency', DEFAULT_CONCURRENCY, int)
+    ring = ring or Ring(swift_dir, ring_name='container')
+    walk = _container_walk(conf, ring, cfg.my_cluster.name, logger, count)
+    if local is None:
+        local = LocalCluster(cfg.my_cluster, make_internal_client(
+            conf.get('internal_client_conf_path',
+                     swift_dir + '/internal-client.conf'),
+            quiet=quiet))
+    inspector = Inspector(cfg, SiteDirectory(cfg, realms), local, logger)
+    return Setup(cfg, inspector, walk, interval, concurrency)
+
+
 class AutosyncReconciler(Daemon):
 
     def __init__(self, conf, logger=None, local=None, container_ring=None,
                  quiet=False):
         self.conf = conf
         self.logger = logger or get_logger(conf, log_route=SECTION)
-        swift_dir = conf.get('swift_dir', '/etc/swift')
-        realms = load_realms(swift_dir, self.logger)
-        self.cfg = config.parse(conf, realms, section=SECTION)
-        if not self.cfg.enabled:
-            raise config.ConfigError('autosync_my_cluster', '',
-                                     'must name this site', section=SECTION)
-        self.interval = _positive(conf, 'interval', DEFAULT_INTERVAL)
-        self.concurrency = _positive(conf, 'concurrency',
-                                     DEFAULT_CONCURRENCY, int)
-        self.devices = conf.get('devices', '/srv/node')
-        self.mount_check = config_true_value(conf.get('mount_check', 'true'))
-        self.ring = container_ring or Ring(swift_dir, ring_name='container')
-        self.my_ips = whataremyips(conf.get('bind_ip', '0.0.0.0'))
-        self.my_port = int(conf.get('bind_port', 6201))
-        if local is None:
-            local = LocalCluster(self.cfg.my_cluster, make_internal_client(
-                conf.get('internal_client_conf_path',
-                         swift_dir + '/internal-client.conf'),
-                quiet=quiet))
-        self.inspector = Inspector(self.cfg, SiteDirectory(self.cfg, realms),
-                                   local, self.logger)
         self.stats = {}
-
-    # -- which containers this node checks --
-
-    def is_mine(self, account: str, container: str, device: str) -> bool:
-        """One replica of the container checks it: the one at the index
-        its hash picks. Its device is matched too: a node may hold two
-        replicas, on two devices."""
-        _, nodes = self.ring.get_nodes(account, container)
-        for index, node in enumerate(nodes):
-            if node['device'] == device and is_local_device(
-                    self.my_ips, self.my_port, node['ip'], node['port']):
-                return index == int(hash_path(account, container),
-                                    16) % len(nodes)
-        return False
-
-    def managed_containers(self, mine_only: bool = True):
-        """(account, container, recorded placement, state here) of every
-        container
-        autosync manages whose DB is on this node and is this node's to
-        check. Deleted DBs have lost their metadata: the sites that still
-        hold the container find the delete."""
-        last_dir = None
-        for path, device, _ in audit_location_generator(
-                self.devices, DATADIR, '.db', mount_check=self.mount_check,
-                logger=self.logger):
-            # A container being sharded has two DBs in its directory,
-            # listed one after the other: one container, checked once,
-            # opened as the container server opens it.
-            hash_dir = os.path.dirname(path)
-            if hash_dir == last_dir:
-                continue
-            last_dir = hash_dir
-            path = os.path.join(hash_dir, os.path.basename(hash_dir) + '.db')
-            try:
-                broker = ContainerBroker(path, logger=self.logger)
-                info = broker.get_info()
-                if broker.is_deleted() or info['account'].startswith('.'):
-                    continue
-                metadata = broker.metadata
-                placement = metadata.get(PLACEMENT_SYSMETA, ('', 0))[0]
-            except Exception as err:
-                self.count('errors')
-                self.logger.error('autosync-reconciler: cannot read %s: %s',
-                                  path, err)
-                continue
-            if placement and (not mine_only or self.is_mine(
-                    info['account'], info['container'], device)):
-                yield (info['account'], info['container'], placement,
-                       from_broker(self.cfg.my_cluster.name, info, metadata))
+        setup = load_setup(conf, self.logger, self.count, local=local,
+                           ring=container_ring, quiet=quiet)
+        self.cfg = setup.cfg
+        self.inspector = setup.inspector
+        self.walk = setup.walk
+        self.interval = setup.interval
+        self.concurrency = setup.concurrency
 
     # -- one container --
 
@@ -223,7 +208,7 @@ class AutosyncReconciler(Daemon):
         self.stats = {}
         begin = time.time()
         pool = GreenPool(self.concurrency)
-        for found in self.managed_containers():
+        for found in self.walk.managed_containers():
             pool.spawn_n(self.reconcile_or_log, *found)
         pool.waitall()
         elapsed = time.time() - begin

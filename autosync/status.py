@@ -20,7 +20,7 @@ from typing import Iterable, List, Optional
 
 from eventlet import GreenPool
 
-from autosync.inspect import Inspection
+from autosync.inspection import Inspection
 from autosync.placement import parse_site
 from autosync.state import ContainerState
 

@@ -1,13 +1,17 @@
-"""Which sites the inspector reads for one container (inspect.py): the
+"""Which sites the inspector reads for one container (inspection.py): the
 sites of the placement this site recorded, those of the newest placement
 any of them recorded, and every configured site."""
 
 from swift.common.utils import Timestamp
 
 from autosync import config
-from autosync.inspect import Inspector
-from autosync.placement import (next_in_ring, parse_placement, parse_site,
-                                sync_target)
+from autosync.inspection import Inspector
+from autosync.placement import (
+    next_in_ring,
+    parse_placement,
+    parse_site,
+    sync_target,
+)
 from autosync.state import ContainerState
 
 A = 'http://a.example.com:8080'

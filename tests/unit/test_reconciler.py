@@ -1,6 +1,7 @@
-"""The reconciler (reconciler.py) and what it reads with (inspect.py,
-clusters.py): this site through an InternalClient-shaped shim over its
-FakeSwift, every other site through its autosync filter over loopback."""
+"""The reconciler (reconciler.py) and what it reads with
+(container_walk.py, inspection.py, clusters.py): this site through an
+InternalClient-shaped shim over its FakeSwift, every other site through
+its autosync filter over loopback."""
 
 import os
 
@@ -12,8 +13,14 @@ from autosync.clusters import LocalCluster
 from autosync.config import ConfigError
 from autosync.placement import parse_placement, parse_site
 from autosync.reconciler import AutosyncReconciler
-from helpers import (ACCOUNT, KEY, FakeLogger, InternalClientShim,
-                     client_request)
+
+from helpers import (
+    ACCOUNT,
+    KEY,
+    FakeLogger,
+    InternalClientShim,
+    client_request,
+)
 
 CONTAINER = ACCOUNT + '/c'
 PLACEMENT = 'X-Container-Sysmeta-Autosync-Placement'
@@ -352,7 +359,7 @@ def test_pass_skips_a_db_without_a_recorded_placement(pair, tmp_path):
 def test_replica_the_hash_picks_is_checked_here(sites, tmp_path):
     a, = sites.url_style(1)
     r = reconciler(a, (a.url,), tmp_path, ring=ring_choosing(HERE_SDB))
-    assert r.is_mine('AUTH_test', 'c', 'sdb')
+    assert r.walk.is_mine('AUTH_test', 'c', 'sdb')
 
 
 def test_replica_the_hash_does_not_pick_is_not_checked_here(
@@ -361,7 +368,7 @@ def test_replica_the_hash_does_not_pick_is_not_checked_here(
     nodes = [dict(HERE_SDB, device='sd%d' % i) for i in range(3)]
     nodes[chosen_replica()] = ELSEWHERE
     r = reconciler(a, (a.url,), tmp_path, ring=FakeRing(*nodes))
-    assert not any(r.is_mine('AUTH_test', 'c', node['device'])
+    assert not any(r.walk.is_mine('AUTH_test', 'c', node['device'])
                    for node in nodes)
 
 
@@ -372,14 +379,14 @@ def test_two_replicas_on_this_node_the_second_picked(sites, tmp_path):
     nodes[first] = HERE_SDA
     nodes[chosen_replica()] = HERE_SDB
     r = reconciler(a, (a.url,), tmp_path, ring=FakeRing(*nodes))
-    assert r.is_mine('AUTH_test', 'c', 'sdb')
-    assert not r.is_mine('AUTH_test', 'c', 'sda')
+    assert r.walk.is_mine('AUTH_test', 'c', 'sdb')
+    assert not r.walk.is_mine('AUTH_test', 'c', 'sda')
 
 
 def test_handoff_copy_is_not_checked_here(sites, tmp_path):
     a, = sites.url_style(1)
     r = reconciler(a, (a.url,), tmp_path, ring=ring_choosing(HERE_SDA))
-    assert not r.is_mine('AUTH_test', 'c', 'sdc')
+    assert not r.walk.is_mine('AUTH_test', 'c', 'sdc')
 
 
 # -- the inspector --

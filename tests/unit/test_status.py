@@ -8,12 +8,19 @@ import pytest
 from swift.common.utils import Timestamp
 
 from autosync import cli
-from autosync.inspect import Inspection
+from autosync.inspection import Inspection
 from autosync.placement import next_in_ring, parse_placement, sync_target
 from autosync.repair import Diagnosis, diagnose
 from autosync.state import ContainerState, key_fingerprint
-from autosync.status import (COLUMNS, StatusReader, exit_status, output,
-                             render_table, report)
+from autosync.status import (
+    COLUMNS,
+    StatusReader,
+    exit_status,
+    output,
+    render_table,
+    report,
+)
+
 from helpers import FakeLogger
 
 A = 'http://a.example.com:8080'
@@ -286,7 +293,7 @@ def test_status_that_fails_while_reading_exits_2(tmp_path, capsys,
     must not say that."""
     conf = tmp_path / 'autosync-reconciler.conf'
     conf.write_text('[autosync-reconciler]\n')
-    monkeypatch.setattr(cli, 'AutosyncReconciler',
+    monkeypatch.setattr(cli, 'load_setup',
                         lambda *a, **k: SimpleNamespace(inspector=None))
     monkeypatch.setattr(cli, 'targets', lambda *args: [('AUTH_test', 'c')])
 
@@ -305,8 +312,8 @@ def test_status_of_this_node_without_its_devices_exits_2(
     not read as "nothing broken"."""
     conf = tmp_path / 'autosync-reconciler.conf'
     conf.write_text('[autosync-reconciler]\n')
-    monkeypatch.setattr(cli, 'AutosyncReconciler', lambda *a, **k:
-                        SimpleNamespace(devices=str(tmp_path / 'nowhere')))
+    monkeypatch.setattr(cli, 'load_setup', lambda *a, **k: SimpleNamespace(
+        walk=SimpleNamespace(devices=str(tmp_path / 'nowhere'))))
     assert cli.main(['status', '--conf', str(conf)]) == 2
     captured = capsys.readouterr()
     assert captured.out == ''
