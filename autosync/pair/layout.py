@@ -58,14 +58,22 @@ USERS = (
 )
 
 
+def tmpfs_dir() -> Optional[str]:
+    """/dev/shm when this machine has one we may write to, else None."""
+    if os.path.isdir('/dev/shm') and os.access('/dev/shm', os.W_OK):
+        return '/dev/shm'
+    return None
+
+
 def default_data_dir() -> str:
     """$AUTOSYNC_PAIR_DIR, else a per-user directory on tmpfs if any."""
     from_env = os.environ.get(DATA_DIR_ENV)
     if from_env:
         return os.path.abspath(from_env)
     user = getpass.getuser()
-    if os.path.isdir('/dev/shm') and os.access('/dev/shm', os.W_OK):
-        return '/dev/shm/autosync-pair-%s' % user
+    tmpfs = tmpfs_dir()
+    if tmpfs:
+        return os.path.join(tmpfs, 'autosync-pair-%s' % user)
     state = os.environ.get('XDG_STATE_HOME') or os.path.expanduser(
         '~/.local/state')
     return os.path.join(state, 'autosync-pair')

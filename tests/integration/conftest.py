@@ -9,28 +9,38 @@ Fixtures:
     always taken down (and wiped) at the end.
 ``url_pair`` (session)
     The same in full-URL style; started only if a test asks for it.
-``pair3`` (session)
+``pair3`` (module)
     Realm-style, three sites (A -> B -> C -> A) with autosync; started
     only if a test asks for it.
+``trio`` (module)
+    Three realm-style sites whose placement filter puts logs-*
+    containers on A and C only (``e2e_helpers.logs_rules('ac')``).
 ``pair_factory`` (session)
     ``pair_factory(style='realm', autosync=True, sync_interval=5.0,
     sites=2, placement_conf=None)`` brings up one more pair; all are
     taken down at the end. ``sites=3`` gives clusters a, b and c in one
     realm; ``placement_conf`` is the text of a ``[filter:placement]``
     section for every proxy (``autosync-pair up --placement-conf``).
+``sites`` (function)
+    ``e2e_helpers.Sites`` of ``pair`` as test:tester: its connections to
+    A and B, and every container the test named removed at the end.
 
 A :class:`Pair` has ``a`` and ``b`` (and ``c``... with more sites:
 :class:`Cluster`), ``clusters`` (all of them, in ring order),
+``layout`` and ``settings`` (autosync.pair's, as ``up`` saved them),
 ``data_dir``, ``style``, ``run(*args)`` (the ``autosync-pair`` command),
 ``env(cluster, user)``, ``sync_once()`` (one container-sync pass on
 every cluster, in turn), ``wait_until(check, timeout)`` and ``down()``.
 
-A :class:`Cluster` has ``name`` ('a', 'b'...), ``port``, ``proxy_url``,
-``auth_url``, ``users`` (``'test:tester' -> key``), ``swift_dir``,
-``log_dir``, ``get_auth(user)`` -> (storage_url, token),
-``connection(user)`` (a swiftclient Connection), ``sync_once()`` (one
-container-sync pass now, so tests need not sleep), ``stop()`` and
-``start()`` (the whole cluster, for "site down" tests).
+A :class:`Cluster` has ``name`` ('a', 'b'...), ``port`` (its proxy's;
+``service_port(service)`` for another server's), ``proxy_url``,
+``auth_url``, ``swift_dir``, ``log_dir``, ``get_auth(user)`` ->
+(storage_url, token), ``connection(user)`` (a swiftclient Connection),
+``sync_once()`` (one container-sync pass now, so tests need not sleep),
+``stop()`` and ``start()`` (the whole cluster, for "site down" tests).
+All of it comes from autosync.pair: ports from the saved settings, URLs
+from its render and cli modules, users from ``USERS``, paths from
+``Layout``.
 
 Set AUTOSYNC_PAIR_KEEP=1 to keep the data directories (logs included)
 after the session.
@@ -47,11 +57,19 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import pytest
 
-from autosync.pair import health
-from autosync.pair.layout import PORT_OFFSETS, SITE_NAMES, USERS, Layout
-from e2e_helpers import pair_for_module
+from autosync.pair import cli, health, render
+from autosync.pair.cli import DEFAULT_USER
+from autosync.pair.layout import (
+    DEFAULT_SYNC_INTERVAL,
+    PORT_OFFSETS,
+    SITE_NAMES,
+    Layout,
+    Settings,
+    tmpfs_dir,
+)
 
-DEFAULT_USER = 'test:tester'
+from e2e_helpers import Sites, logs_rules, pair_for_module
+
 UP_TIMEOUT = 180
 # Below Linux's ephemeral range (32768-60999), away from SAIO's ports.
 PORT_RANGE = (20000, 32000)
@@ -74,12 +92,6 @@ def free_base_port(taken: set) -> int:
             return base
     raise RuntimeError('no %d consecutive free ports in %s' % (span,
                                                               PORT_RANGE))
-
-
-def pair_data_parent() -> str:
-    if os.path.isdir('/dev/shm') and os.access('/dev/shm', os.W_OK):
-        return '/dev/shm'
-    return tempfile.gettempdir()
 
 
 def wait_until(check: Callable[[], object], timeout: float = 30.0,
@@ -106,20 +118,23 @@ class Cluster:
 
     pair: 'Pair'
     name: str
-    port: int
+
+    def service_port(self, service: str) -> int:
+        """The port of this cluster's ``service`` (a key of
+        autosync.pair.layout.PORT_OFFSETS)."""
+        return self.pair.settings.port(self.name, service)
+
+    @property
+    def port(self) -> int:
+        return self.service_port('proxy')
 
     @property
     def proxy_url(self) -> str:
-        return 'http://127.0.0.1:%d' % self.port
+        return render.proxy_url(self.pair.settings, self.name)
 
     @property
     def auth_url(self) -> str:
-        return self.proxy_url + '/auth/v1.0'
-
-    @property
-    def users(self) -> Dict[str, str]:
-        return {'%s:%s' % (account, user): key
-                for account, user, key, _ in USERS}
+        return cli.auth_url(self.pair.settings, self.name)
 
     @property
     def swift_dir(self) -> str:
@@ -133,12 +148,12 @@ class Cluster:
         """(storage URL, token) for ``user`` on this cluster."""
         from swiftclient import client
 
-        return client.get_auth(self.auth_url, user, self.users[user])
+        return client.get_auth(self.auth_url, user, cli.user_key(user))
 
     def connection(self, user: str = DEFAULT_USER):
         from swiftclient import client
 
-        return client.Connection(self.auth_url, user, self.users[user],
+        return client.Connection(self.auth_url, user, cli.user_key(user),
                                  retries=0)
 
     def sync_once(self) -> None:
@@ -157,12 +172,26 @@ class Cluster:
 class Pair:
     """A running pair, driven through the ``autosync-pair`` command."""
 
-    def __init__(self, data_dir: str, ports: Dict[str, int], style: str):
-        self.data_dir = data_dir
+    def __init__(self, data_dir: str):
         self.layout = Layout(data_dir)
-        self.style = style
-        self.clusters: Tuple[Cluster, ...] = tuple(
-            Cluster(self, name, port) for name, port in sorted(ports.items()))
+        self.settings: Optional[Settings] = None  # known once it is up
+        self.clusters: Tuple[Cluster, ...] = ()
+
+    @property
+    def data_dir(self) -> str:
+        return self.layout.data_dir
+
+    @property
+    def style(self) -> str:
+        return self.settings.style
+
+    def up(self, *args: str) -> None:
+        """``autosync-pair up ARGS``; then the clusters its saved
+        settings name."""
+        self.run('up', *args)
+        self.settings = self.layout.load_settings()
+        self.clusters = tuple(Cluster(self, name)
+                              for name in self.settings.clusters)
         for cluster in self.clusters:
             setattr(self, cluster.name, cluster)  # pair.a, pair.b...
 
@@ -208,6 +237,18 @@ def require_memcached() -> None:
     pytest.skip(message)
 
 
+def take_down(pair: Pair, keep: bool) -> None:
+    """``down`` (with ``--wipe`` unless ``keep``), never raising: one
+    failed teardown must not stop the others."""
+    try:
+        pair.down(wipe=not keep)
+    except Exception as e:
+        print('autosync-pair down failed for %s: %s' % (pair.data_dir, e),
+              file=sys.stderr)
+    if not keep:
+        shutil.rmtree(pair.data_dir, ignore_errors=True)
+
+
 @pytest.fixture(scope='session')
 def pair_factory():
     """Bring up pairs on free ports; take every one down at the end."""
@@ -216,16 +257,17 @@ def pair_factory():
     keep = bool(os.environ.get('AUTOSYNC_PAIR_KEEP'))
 
     def make(style: str = 'realm', autosync: bool = True,
-             sync_interval: float = 5.0, sites: int = 2,
+             sync_interval: float = DEFAULT_SYNC_INTERVAL, sites: int = 2,
              placement_conf: Optional[str] = None) -> Pair:
         require_memcached()
         for attempt in range(UP_ATTEMPTS):
+            # Swift keeps object metadata in xattrs: tmpfs holds more.
             data_dir = tempfile.mkdtemp(prefix='autosync-pair-',
-                                        dir=pair_data_parent())
+                                        dir=tmpfs_dir())
             ports = {c: free_base_port(taken) for c in SITE_NAMES[:sites]}
-            new = Pair(data_dir, ports, style)
+            new = Pair(data_dir)
             started.append(new)
-            args = ['up', '--sites', str(sites), '--style', style,
+            args = ['--sites', str(sites), '--style', style,
                     '--autosync' if autosync else '--no-autosync',
                     '--sync-interval', str(sync_interval)]
             for name, port in ports.items():
@@ -236,7 +278,7 @@ def pair_factory():
                     f.write(placement_conf)
                 args += ['--placement-conf', path]
             try:
-                new.run(*args)
+                new.up(*args)
                 return new
             except AssertionError as err:
                 # Another process took a port between our check and up.
@@ -248,15 +290,8 @@ def pair_factory():
         yield make
     finally:
         for each in started:
-            if getattr(each, 'is_down', False):
-                continue
-            try:
-                each.down(wipe=not keep)
-            except Exception as e:  # one failed teardown must not stop
-                print('autosync-pair down failed for %s: %s'
-                      % (each.data_dir, e), file=sys.stderr)
-            if not keep:
-                shutil.rmtree(each.data_dir, ignore_errors=True)
+            if not getattr(each, 'is_down', False):
+                take_down(each, keep)
 
 
 @pytest.fixture(scope='session')
@@ -272,6 +307,20 @@ def pair3(pair_factory) -> Pair:
 
 
 @pytest.fixture(scope='module')
+def trio(pair_factory) -> Pair:
+    """Three sites, logs-* containers on A and C only; a module's own
+    (a test may restart it with other rules)."""
+    yield from pair_for_module(pair_factory, sites=3,
+                               placement_conf=logs_rules('ac'))
+
+
+@pytest.fixture(scope='module')
 def url_pair(pair_factory) -> Pair:
     """A full-URL-style pair, started only when a test asks for it."""
     yield from pair_for_module(pair_factory, style='url')
+
+
+@pytest.fixture
+def sites(pair) -> Sites:
+    with Sites(pair) as both:
+        yield both

@@ -1,6 +1,7 @@
 """What the end-to-end tests share: names, look-ups at both sites,
-clean-up, raw HTTP for requests swiftclient will not send, and the
-shape of a correctly wired sync ring.
+clean-up, raw HTTP for requests swiftclient will not send, the shape of
+a correctly wired sync ring, the placement rules of the three-site
+modules and an account ACL that lets a non-owner write.
 
 Not called helpers.py: in a run of the whole tree, the unit tests'
 helpers.py and this one would share one module name.
@@ -8,8 +9,8 @@ helpers.py and this one would share one module name.
 
 import concurrent.futures
 import contextlib
-import os
 import http.client
+import os
 import time
 import uuid
 from typing import Dict, Optional, Tuple
@@ -17,12 +18,27 @@ from urllib.parse import quote
 
 from swiftclient import client
 
-from autosync.pair import process
-from autosync.pair.layout import REALM
+from autosync.pair import process, render
+from autosync.pair.cli import DEFAULT_USER
 
 ACCOUNT = 'AUTH_test'
 SYNC_KEY_HEX_CHARS = 64  # autosync's keys are 256-bit, in hex
 TIMEOUT = 10.0
+# A user of ACCOUNT in no group: not its owner, so the proxy drops the
+# headers only an owner may set.
+NON_OWNER = 'test:tester3'
+NON_OWNER_ACL = '{"read-write":["%s"]}' % NON_OWNER
+# The placement filter of the three-site modules: logs-* containers on
+# the ``logs`` sites only, the others on all three, and an owner's
+# X-Autosync-Placement may name any of the three.
+LOGS_RULES = """[filter:placement]
+use = egg:swift-autosync#placement
+sites = %(all)s
+rules = logs
+rule_logs_container_prefix = logs-
+rule_logs_sites = %(logs)s
+client_sites = %(all)s
+"""
 
 
 def unique(prefix: str = 'e2e') -> str:
@@ -82,7 +98,7 @@ class Sites(object):
     """Both clusters of a pair as one user sees them; ``close()``
     removes every container the test named through ``container()``."""
 
-    def __init__(self, pair, user: str = 'test:tester'):
+    def __init__(self, pair, user: str = DEFAULT_USER):
         self.pair = pair
         self.user = user
         self.a = pair.a.connection(user)
@@ -116,7 +132,7 @@ def assert_sync_to(headers: Dict[str, str], cluster: str, container: str,
     """X-Container-Sync-To (as swiftclient unquotes it) points at
     ``cluster``'s copy; Swift upper-cases the realm and cluster."""
     value = headers.get('x-container-sync-to', '')
-    site = '//%s/%s/' % (REALM, cluster)
+    site = render.realm_site(cluster) + '/'
     assert value[:len(site)].lower() == site, value
     assert value[len(site):] == '%s/%s' % (account, container), value
 
@@ -202,6 +218,28 @@ def sync_daemon_stopped(cluster):
         yield
     finally:
         cluster.start()
+
+
+@contextlib.contextmanager
+def granting_non_owner_write(owner: client.Connection):
+    """An account ACL, set through ``owner``'s connection, letting
+    NON_OWNER create containers; removed the same way on the way out."""
+    owner.post_account({'X-Account-Access-Control': NON_OWNER_ACL})
+    try:
+        yield
+    finally:
+        owner.post_account({'X-Account-Access-Control': ''})
+
+
+def realm_sites(names: str) -> str:
+    """'ac' -> '//autosync/a, //autosync/c'."""
+    return ', '.join(render.realm_site(name) for name in names)
+
+
+def logs_rules(names: str) -> str:
+    """LOGS_RULES for three sites, logs-* on the sites ``names``."""
+    return LOGS_RULES % {'all': realm_sites('abc'),
+                         'logs': realm_sites(names)}
 
 
 def connections(pair) -> Dict[str, client.Connection]:

@@ -1,19 +1,19 @@
 """Container and account changes made at A reach B: creation with one
 sync key and a two-way ring, metadata, deletion and its refusal."""
 
-import contextlib
-
 import pytest
 from swiftclient import client
 
-from e2e_helpers import (Sites, assert_synced_both_ways, head_container,
-                         raw, sync_daemon_stopped, unique)
-
-
-@pytest.fixture
-def sites(pair):
-    with Sites(pair) as both:
-        yield both
+from e2e_helpers import (
+    NON_OWNER,
+    NON_OWNER_ACL,
+    assert_synced_both_ways,
+    granting_non_owner_write,
+    head_container,
+    raw,
+    sync_daemon_stopped,
+    unique,
+)
 
 
 def test_container_put_at_a_creates_it_at_b_syncing_both_ways(sites):
@@ -29,26 +29,12 @@ def test_container_put_at_a_creates_it_at_b_syncing_both_ways(sites):
                                                             container)
 
 
-NON_OWNER_ACL = '{"read-write":["test:tester3"]}'
-
-
-@contextlib.contextmanager
-def tester3_may_write(sites):
-    """An account ACL, set at A, letting test:tester3 (no owner) create
-    containers; removed at A on the way out."""
-    sites.a.post_account({'X-Account-Access-Control': NON_OWNER_ACL})
-    try:
-        yield
-    finally:
-        sites.a.post_account({'X-Account-Access-Control': ''})
-
-
 def test_container_made_by_a_non_owner_is_synced_too(sites):
     """An account ACL lets test:tester3 create containers; the proxy
     drops sync headers from non-owners, so autosync sets them itself."""
-    with tester3_may_write(sites):
+    with granting_non_owner_write(sites.a):
         container = sites.container()
-        sites.pair.a.connection('test:tester3').put_container(container)
+        sites.pair.a.connection(NON_OWNER).put_container(container)
         assert_synced_both_ways(sites, container)
     assert 'x-account-access-control' not in sites.b.head_account()
 
@@ -58,10 +44,10 @@ def test_account_acl_reaches_b_and_a_non_owner_sets_no_owner_header(
     """The ACL set at A lets test:tester3 in at B too. What A's proxy
     drops from a non-owner (an ACL, a temp-URL key) must not reach B,
     where autosync's request acts as the owner."""
-    with tester3_may_write(sites):
+    with granting_non_owner_write(sites.a):
         assert sites.b.head_account()['x-account-access-control'] == \
             NON_OWNER_ACL
-        non_owner = sites.pair.a.connection('test:tester3')
+        non_owner = sites.pair.a.connection(NON_OWNER)
         container = sites.container()
         non_owner.put_container(container, headers={
             'X-Container-Read': '.r:*',
@@ -74,11 +60,11 @@ def test_account_acl_reaches_b_and_a_non_owner_sets_no_owner_header(
             assert 'x-container-read' not in found
             assert 'x-container-meta-temp-url-key' not in found
         at_b = sites.container()
-        sites.pair.b.connection('test:tester3').put_container(at_b)
+        sites.pair.b.connection(NON_OWNER).put_container(at_b)
         assert_synced_both_ways(sites, at_b)
     assert 'x-account-access-control' not in sites.b.head_account()
     with pytest.raises(client.ClientException) as refused:
-        sites.pair.b.connection('test:tester3').put_container(
+        sites.pair.b.connection(NON_OWNER).put_container(
             sites.container())
     assert refused.value.http_status == 403
 

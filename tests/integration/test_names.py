@@ -5,18 +5,17 @@ from urllib.parse import quote
 
 import pytest
 
-from e2e_helpers import (ACCOUNT, Sites, assert_synced_both_ways,
-                         head_container, raw, unique)
+from e2e_helpers import (
+    ACCOUNT,
+    assert_synced_both_ways,
+    head_container,
+    raw,
+    unique,
+)
 
 NAMES = ['with space', 'ünïcødé ☃', '%41', 'what?', 'hash#tag', 'a+b',
          'semi;colon&amp=1']
 OBJECT = 'obj ☃ %41?#+'
-
-
-@pytest.fixture
-def sites(pair):
-    with Sites(pair) as both:
-        yield both
 
 
 def named(sites, name: str) -> str:

@@ -3,19 +3,14 @@ container-sync daemon, byte for byte and with their metadata."""
 
 import pytest
 
-from e2e_helpers import (Sites, head_object, sync_both_at_once,
-                         wait_for_objects)
+from autosync.pair.layout import DEFAULT_SYNC_INTERVAL
+
+from e2e_helpers import Sites, head_object, sync_both_at_once, wait_for_objects
 
 # The daemon runs every 5 s; an object may just miss a pass.
-NATURAL_SYNC_TIMEOUT = 2 * 5.0 + 5
+NATURAL_SYNC_TIMEOUT = 2 * DEFAULT_SYNC_INTERVAL + 5
 USER_METADATA = {'X-Object-Meta-Colour': 'blue',
                  'X-Object-Meta-Unicode': 'ünïcødé'}
-
-
-@pytest.fixture
-def sites(pair):
-    with Sites(pair) as both:
-        yield both
 
 
 def put_with_metadata(conn, container: str, name: str) -> bytes:

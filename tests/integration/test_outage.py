@@ -7,17 +7,11 @@ import time
 import pytest
 from swiftclient import client
 
-from e2e_helpers import Sites, assert_synced_both_ways, head_container
+from e2e_helpers import assert_synced_both_ways, head_container
 
 CONN_TIMEOUT = 0.5  # autosync's default, which the pair keeps
 # A refused connection fails at once; conn_timeout bounds the rest.
 PROMPT = CONN_TIMEOUT + 3.0
-
-
-@pytest.fixture
-def sites(pair):
-    with Sites(pair) as both:
-        yield both
 
 
 @pytest.fixture

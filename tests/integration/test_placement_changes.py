@@ -23,44 +23,34 @@ from swift.common.utils import Timestamp
 
 from autosync.pair.layout import REALM
 from autosync.pair.rings import DEVICE, PART_POWER
-from e2e_helpers import (ACCOUNT, TIMEOUT, connections, head_container,
-                         head_object, pair_for_module, purge, raw, unique)
+
+from e2e_helpers import (
+    ACCOUNT,
+    TIMEOUT,
+    connections,
+    head_container,
+    head_object,
+    logs_rules,
+    purge,
+    raw,
+    realm_sites,
+    unique,
+)
 
 PLACEMENT = 'X-Autosync-Placement'
 # What autosync records with a container at each site of it; clients
 # never see sysmeta, the container servers do.
 PLACEMENT_SYSMETA = 'x-container-sysmeta-autosync-placement'
 VERSION_SYSMETA = 'x-container-sysmeta-autosync-placement-version'
-RULES = """[filter:placement]
-use = egg:swift-autosync#placement
-sites = //autosync/a, //autosync/b, //autosync/c
-rules = logs
-rule_logs_container_prefix = logs-
-rule_logs_sites = %s
-client_sites = //autosync/a, //autosync/b, //autosync/c
-"""
-
-
-def sites(names: str) -> str:
-    """'ac' -> '//autosync/a, //autosync/c'."""
-    return ', '.join('//%s/%s' % (REALM, name) for name in names)
-
-
 def site_names(placement: str) -> str:
     """'//autosync/a, //autosync/c' -> 'ac'."""
     return ''.join(site.strip().rsplit('/', 1)[-1]
                    for site in placement.split(','))
 
 
-PLACEMENT_CONF = RULES % sites('ac')
-CHANGED_CONF = RULES % sites('ab')
-
-
-@pytest.fixture(scope='module')
-def trio(pair_factory):
-    # Our own pair: a test here restarts it with other rules.
-    yield from pair_for_module(pair_factory, sites=3,
-                               placement_conf=PLACEMENT_CONF)
+# The trio starts with logs-* on A and C (conftest); a test here
+# restarts it with these rules.
+CHANGED_CONF = logs_rules('ab')
 
 
 @pytest.fixture
@@ -116,8 +106,7 @@ def backend(cluster, container: str) -> Optional[Dict[str, str]]:
     digest = hashlib.md5(path.encode('utf-8')).digest()
     part = struct.unpack_from('>I', digest)[0] >> (32 - PART_POWER)
     node = {'ip': '127.0.0.1', 'device': DEVICE,
-            'port': cluster.pair.layout.load_settings().port(
-                cluster.name, 'container')}
+            'port': cluster.service_port('container')}
     try:
         headers = direct_client.direct_head_container(node, part, ACCOUNT,
                                                       container)
@@ -170,7 +159,7 @@ def test_owner_sees_the_placement_recorded_before_the_change(
     container = made_before_the_change[0]
     for name in 'ac':
         shown = head_container(conns[name], container)
-        assert shown['x-autosync-placement'] == sites('ac'), name
+        assert shown['x-autosync-placement'] == realm_sites('ac'), name
 
 
 def test_post_after_rule_change_reaches_c_never_b(
@@ -206,7 +195,7 @@ def test_new_container_follows_the_new_rule(
         assert head_container(conns['c'], container) is None
         at_a = head_container(conns['a'], container)
         at_b = head_container(conns['b'], container)
-        assert at_a['x-autosync-placement'] == sites('ab')
+        assert at_a['x-autosync-placement'] == realm_sites('ab')
         assert sync_to(at_a) == target('b', container)
         assert sync_to(at_b) == target('a', container)
     finally:
@@ -234,7 +223,7 @@ def b_dropped(trio):
     for name, conn in conns.items():
         assert listing(conn, container) == OBJECTS, name
     answer = {}
-    conns['a'].post_container(container, {PLACEMENT: sites('ac')},
+    conns['a'].post_container(container, {PLACEMENT: realm_sites('ac')},
                               response_dict=answer)
     yield container, key, answer['headers']
     purge(connections(trio).values(), container)
@@ -242,8 +231,8 @@ def b_dropped(trio):
 
 def test_dropping_b_answers_that_b_is_unwired(b_dropped):
     _, _, answer = b_dropped
-    assert answer['x-autosync-unwired'] == sites('b')
-    assert answer['x-autosync-placement'] == sites('ac')
+    assert answer['x-autosync-unwired'] == realm_sites('b')
+    assert answer['x-autosync-placement'] == realm_sites('ac')
 
 
 def test_dropped_site_keeps_its_copy_and_objects(conns, b_dropped):
@@ -260,7 +249,7 @@ def test_dropped_site_syncs_nowhere(conns, b_dropped):
     assert 'x-container-sync-to' not in at_b, at_b
     assert 'x-container-sync-key' not in at_b, at_b
     # What the owner learns there: where the container lives now.
-    assert at_b['x-autosync-placement'] == sites('ac')
+    assert at_b['x-autosync-placement'] == realm_sites('ac')
 
 
 def test_ring_closes_over_a_and_c_with_the_same_key(conns, b_dropped):
@@ -287,7 +276,7 @@ def test_owner_can_delete_the_unwired_copy(trio, conns):
     container = unique('three')
     conns['a'].put_container(container)
     try:
-        conns['a'].post_container(container, {PLACEMENT: sites('ac')})
+        conns['a'].post_container(container, {PLACEMENT: realm_sites('ac')})
         answer = {}
         conns['b'].delete_container(container, response_dict=answer)
         assert 200 <= answer['status'] < 300, answer
@@ -333,7 +322,7 @@ def post_at_once(pair, container: str, changes, tokens) -> List[str]:
     def post(at, wanted):
         ready.wait(TIMEOUT)
         status, _, body = raw(getattr(pair, at), 'POST', container,
-                              headers={PLACEMENT: sites(wanted)},
+                              headers={PLACEMENT: realm_sites(wanted)},
                               token=tokens[at])
         return '%s: %d %s' % (at, status, body.decode(errors='replace'))
 

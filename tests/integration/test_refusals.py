@@ -4,19 +4,13 @@ not carry versions) and a client's own container-sync headers."""
 
 import pytest
 
-from e2e_helpers import Sites, head_container, raw
+from e2e_helpers import head_container, raw
 
 VERSIONING = [{'X-Versions-Enabled': 'true'},
               {'X-Versions-Location': 'old-versions'},
               {'X-History-Location': 'history'}]
 OWN_SYNC = [{'X-Container-Sync-To': '//autosync/b/AUTH_test2/elsewhere'},
             {'X-Container-Sync-Key': 'mine'}]
-
-
-@pytest.fixture
-def sites(pair):
-    with Sites(pair) as both:
-        yield both
 
 
 def assert_bad_request(answer, *words: bytes) -> None:

@@ -5,22 +5,13 @@ changed only by the owner."""
 import pytest
 from swiftclient import client
 
-from e2e_helpers import connections, head_container, pair_for_module, unique
-
-PLACEMENT_CONF = """[filter:placement]
-use = egg:swift-autosync#placement
-sites = //autosync/a, //autosync/b, //autosync/c
-rules = logs
-rule_logs_container_prefix = logs-
-rule_logs_sites = //autosync/a, //autosync/c
-client_sites = //autosync/a, //autosync/b, //autosync/c
-"""
-
-
-@pytest.fixture(scope='module')
-def trio(pair_factory):
-    yield from pair_for_module(pair_factory, sites=3,
-                               placement_conf=PLACEMENT_CONF)
+from e2e_helpers import (
+    NON_OWNER,
+    connections,
+    granting_non_owner_write,
+    head_container,
+    unique,
+)
 
 
 @pytest.fixture
@@ -84,16 +75,12 @@ def test_header_naming_a_site_not_allowed_is_400(trio, conns):
 def test_non_owner_header_is_refused(trio, conns):
     container = unique('mine-')
     conns['a'].put_container(container)
-    non_owner = trio.a.connection('test:tester3')
-    acl = '{"read-write":["test:tester3"]}'
-    conns['a'].post_account({'X-Account-Access-Control': acl})
-    try:
+    non_owner = trio.a.connection(NON_OWNER)
+    with granting_non_owner_write(conns['a']):
         with pytest.raises(client.ClientException) as caught:
             non_owner.post_container(container, {
                 'X-Autosync-Placement': '//autosync/a'})
         assert caught.value.http_status == 403
-    finally:
-        conns['a'].post_account({'X-Account-Access-Control': ''})
 
 
 def test_placement_change_adds_b_to_the_ring(trio, conns):

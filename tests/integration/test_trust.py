@@ -12,19 +12,14 @@ import pytest
 from autosync.placement import parse_site
 from autosync.protocol import AUTH_HEADER, ORIG_CLUSTER_HEADER
 from autosync.signing import sign, signed_fields
-from e2e_helpers import ACCOUNT, Sites, head_container, raw, unique
+
+from e2e_helpers import ACCOUNT, head_container, raw, unique
 
 ORIGIN = '//autosync/a'
 
 
-@pytest.fixture
-def sites(pair):
-    with Sites(pair) as both:
-        yield both
-
-
 def realm_key(pair) -> str:
-    return pair.layout.load_settings().realm_key
+    return pair.settings.realm_key
 
 
 def path_of(container: str) -> str:

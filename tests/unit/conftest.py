@@ -2,7 +2,6 @@
 sockets for eventlet, as Swift's proxy does at start, so the fan-out's
 green threads really run in parallel."""
 
-import os
 import shutil
 import socket
 
@@ -11,22 +10,30 @@ import eventlet
 eventlet.monkey_patch(socket=True, select=True, thread=False, time=False)
 
 import pytest  # noqa: E402
-from swift.common.container_sync_realms import \
-    ContainerSyncRealms  # noqa: E402
 from swift.common import registry  # noqa: E402
 
 from autosync import middleware  # noqa: E402
-from helpers import (ACCOUNT, KEY, FakeLogger, FakeSwift,  # noqa: E402
-                     PeerSite, write_realms_conf)
+
+from helpers import (  # noqa: E402
+    ACCOUNT,
+    KEY,
+    REALM,
+    FakeLogger,
+    FakeSwift,
+    PeerSite,
+    RealmsConf,
+    write_realms_conf,
+)
+
 
 class Sites(object):
     """Starts PeerSites that share one placement (site 0 first) and
     stops them all at teardown. Site 0 plays "here": tests call its
     filter directly, the others are reached over loopback."""
 
-    def __init__(self):
+    def __init__(self, realms_conf):
         self.started = []
-        self.swift_dirs = []
+        self.realms_conf = realms_conf
 
     def url_style(self, count, also=(), **conf):
         """``also``: more site URLs at the end of the placement, with
@@ -44,17 +51,14 @@ class Sites(object):
         conf.setdefault('override_auth', 'true')
         sites = self._new(count)
         names = ['c%d' % i for i in range(count)]
-        swift_dir = write_realms_conf(
+        written = self.realms_conf(
             [(name, site.url) for name, site in zip(names, sites)])
-        self.swift_dirs.append(swift_dir)
-        placement = ', '.join('//r1/%s' % name for name in names)
+        placement = ', '.join('//%s/%s' % (REALM, name) for name in names)
         for name, site in zip(names, sites):
-            realms = ContainerSyncRealms(
-                os.path.join(swift_dir, 'container-sync-realms.conf'),
-                FakeLogger())
-            site.serve(realms=realms, autosync_my_cluster='//r1/' + name,
-                       autosync_placement=placement, swift_dir=swift_dir,
-                       **conf)
+            site.serve(realms=written.load(),
+                       autosync_my_cluster='//%s/%s' % (REALM, name),
+                       autosync_placement=placement,
+                       swift_dir=written.swift_dir, **conf)
         return sites
 
     def _new(self, count):
@@ -67,13 +71,27 @@ class Sites(object):
     def stop(self):
         for site in self.started:
             site.stop()
-        for swift_dir in self.swift_dirs:
-            shutil.rmtree(swift_dir, ignore_errors=True)
 
 
 @pytest.fixture
-def sites():
-    started = Sites()
+def realms_conf():
+    """``realms_conf(sites, **options)``: a RealmsConf for a swift_dir
+    that ``helpers.write_realms_conf(sites, **options)`` writes; every
+    one is removed at teardown."""
+    written = []
+
+    def write(sites, **options):
+        written.append(write_realms_conf(sites, **options))
+        return RealmsConf(written[-1])
+
+    yield write
+    for swift_dir in written:
+        shutil.rmtree(swift_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def sites(realms_conf):
+    started = Sites(realms_conf)
     yield started
     started.stop()
 

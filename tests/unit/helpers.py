@@ -13,6 +13,11 @@
 * ``PeerSite``: a real HTTP server on 127.0.0.1 running autosync in front
   of a FakeSwift: another site, reached over loopback, behind what Swift's
   gatekeeper does (sysmeta and backend headers stripped both ways).
+* ``write_realms_conf`` and ``RealmsConf``: a swift_dir with a
+  container-sync-realms.conf, and its realms loaded (conftest's
+  ``realms_conf`` fixture writes one and removes it at teardown).
+* The names and values the test modules share (``ACCOUNT``,
+  ``CONTAINER``, site URLs, keys, realm names).
 """
 
 import collections
@@ -23,9 +28,12 @@ import threading
 
 import eventlet
 import eventlet.wsgi
+from swift.common.container_sync_realms import ContainerSyncRealms
 from swift.common.internal_client import UnexpectedResponse
-from swift.common.middleware.gatekeeper import (inbound_exclusions,
-                                                make_exclusion_test)
+from swift.common.middleware.gatekeeper import (
+    inbound_exclusions,
+    make_exclusion_test,
+)
 from swift.common.request_helpers import remove_items
 from swift.common.swob import Request, Response
 from swift.common.utils import Timestamp, split_path
@@ -35,15 +43,36 @@ from autosync.clusters import acting_as_owner
 from autosync.middleware import Autosync
 from autosync.placement import quoted_path
 
-
-KEY = 'unit-test-key'
-ACCOUNT = '/v1/AUTH_test'  # a test account every FakeSwift site has
+# Names and values the test modules share.
+KEY = 'unit-test-key'  # autosync_key
+SYNC_KEY = 'the-ring-key'  # a container's X-Container-Sync-Key
+ACCOUNT_NAME = 'AUTH_test'
+CONTAINER_NAME = 'c'
+ACCOUNT = '/v1/' + ACCOUNT_NAME  # a test account every FakeSwift site has
+CONTAINER = ACCOUNT + '/' + CONTAINER_NAME
+# Sites of a full-URL placement.
+A = 'http://a.example.com:8080'
+B = 'http://b.example.com:8080'
+C = 'http://c.example.com:8080'
+D = 'http://d.example.com:8080'
+E = 'http://e.example.com:8080'
+# Sites of a realm placement, for code that reads no realms conf.
+REALM_SITES = ('//realm/a', '//realm/b', '//realm/c')
+# What write_realms_conf writes unless told otherwise.
+REALM = 'r1'
+REALM_KEY = 'realmkey'
+# The sysmeta autosync keeps with a container, as the container server
+# stores it.
+PLACEMENT = 'X-Container-Sysmeta-Autosync-Placement'
+VERSION = 'X-Container-Sysmeta-Autosync-Placement-Version'
+CHANGED = 'X-Container-Sysmeta-Autosync-Changed-At'
 
 OWNER_HEADERS = ('x-container-sync-to', 'x-container-sync-key',
                  'x-container-read', 'x-container-write')
 # What Swift's gatekeeper, first in a proxy's pipeline, strips from
 # requests and responses: sysmeta and backend headers.
 GATEKEEPER_HIDES = make_exclusion_test(inbound_exclusions)
+REALMS_CONF = 'container-sync-realms.conf'
 
 
 class FakeLogger(object):
@@ -297,16 +326,37 @@ def gatekept(env, start_response):
     return start
 
 
-def write_realms_conf(sites, key='realmkey', key2=None, realm='r1'):
-    """A swift_dir with container-sync-realms.conf naming each
-    (cluster, url) pair; returns the swift_dir path."""
-    swift_dir = tempfile.mkdtemp(prefix='autosync-test-')
+def realm_lines(realm, key, sites, key2=None):
+    """One realm's section of container-sync-realms.conf."""
     lines = ['[%s]' % realm, 'key = %s' % key]
     if key2:
         lines.append('key2 = %s' % key2)
-    for cluster, url in sites:
-        lines.append('cluster_%s = %s/v1/' % (cluster, url))
-    with open(os.path.join(swift_dir, 'container-sync-realms.conf'),
-              'w') as f:
+    return lines + ['cluster_%s = %s/v1/' % (cluster, url)
+                    for cluster, url in sites]
+
+
+def write_realms_conf(sites, key=REALM_KEY, key2=None, realm=REALM,
+                      others=()):
+    """A swift_dir with container-sync-realms.conf naming each
+    (cluster, url) pair of ``realm``, then each realm of ``others``, a
+    (realm, key, sites) triple; returns the swift_dir path."""
+    swift_dir = tempfile.mkdtemp(prefix='autosync-test-')
+    lines = realm_lines(realm, key, sites, key2)
+    for other, other_key, other_sites in others:
+        lines += realm_lines(other, other_key, other_sites)
+    with open(os.path.join(swift_dir, REALMS_CONF), 'w') as f:
         f.write('\n'.join(lines) + '\n')
     return swift_dir
+
+
+class RealmsConf(object):
+    """A swift_dir that write_realms_conf wrote."""
+
+    def __init__(self, swift_dir):
+        self.swift_dir = swift_dir
+
+    def load(self):
+        """The realms, as a proxy's container_sync loads them: a new
+        ContainerSyncRealms each call."""
+        return ContainerSyncRealms(os.path.join(self.swift_dir, REALMS_CONF),
+                                   FakeLogger())

@@ -2,23 +2,23 @@
 site through an InternalClient-shaped shim, another through signed
 requests to its filter."""
 
-import os
-import shutil
-
 import pytest
-from swift.common.container_sync_realms import ContainerSyncRealms
 from swift.common.utils import Timestamp
 
 from autosync import config
-
 from autosync.clusters import LocalCluster, PeerCluster, acting_as_owner
 from autosync.directory import SiteDirectory
 from autosync.placement import parse_site
 from autosync.repair import Repair
-from helpers import (ACCOUNT, FakeLogger, FakeSwift, InternalClientShim,
-                     client_request, write_realms_conf)
 
-CONTAINER = ACCOUNT + '/c'
+from helpers import (
+    CONTAINER,
+    FakeLogger,
+    FakeSwift,
+    InternalClientShim,
+    client_request,
+)
+
 HERE = 'http://here.example.com:8080'
 LISTING = [
     {'name': 'o1', 'last_modified': '2026-01-02T03:04:05.000000'},
@@ -150,22 +150,17 @@ def test_peer_down_is_unreachable(sites, dead_url):
     assert (state.status, state.detail) == (None, 'connection refused')
 
 
-def test_peer_whose_realm_endpoint_is_not_a_url_is_unreachable(tmp_path):
+def test_peer_whose_realm_endpoint_is_not_a_url_is_unreachable(
+        realms_conf):
     """``cluster_b = 127.0.0.1:8080/v1/`` (no http://): say where the
     mistake is."""
-    swift_dir = write_realms_conf([('a', 'http://127.0.0.1:1'),
-                                   ('b', '127.0.0.1:2')])
-    try:
-        realms = ContainerSyncRealms(
-            os.path.join(swift_dir, 'container-sync-realms.conf'),
-            FakeLogger())
-        cfg = config.parse({'autosync_my_cluster': '//r1/a',
-                            'autosync_placement': '//r1/a, //r1/b'}, realms)
-        peer = PeerCluster(cfg.my_cluster, parse_site('//r1/b'),
-                           SiteDirectory(cfg, realms), 1, 5, FakeLogger())
-        state = peer.head('AUTH_test', 'c')
-    finally:
-        shutil.rmtree(swift_dir)
+    realms = realms_conf([('a', 'http://127.0.0.1:1'),
+                          ('b', '127.0.0.1:2')]).load()
+    cfg = config.parse({'autosync_my_cluster': '//r1/a',
+                        'autosync_placement': '//r1/a, //r1/b'}, realms)
+    peer = PeerCluster(cfg.my_cluster, parse_site('//r1/b'),
+                       SiteDirectory(cfg, realms), 1, 5, FakeLogger())
+    state = peer.head('AUTH_test', 'c')
     assert not state.reachable
     assert state.detail == (
         "the endpoint of //r1/b in container-sync-realms.conf, "

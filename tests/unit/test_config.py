@@ -1,28 +1,20 @@
 """Every [filter:autosync] option, and the errors for bad ones
 (config.py)."""
 
-import os
-import shutil
-
 import pytest
-from swift.common.container_sync_realms import ContainerSyncRealms
 
 from autosync.config import ConfigError, parse
-from helpers import FakeLogger, write_realms_conf
 
-A = 'http://a.example.com:8080'
-B = 'http://b.example.com:8080'
+from helpers import A, B
+
 PAIR = {'autosync_my_cluster': A, 'autosync_placement': '%s, %s' % (A, B),
         'autosync_key': 'k'}
 
 
 @pytest.fixture
-def realms():
-    swift_dir = write_realms_conf([('dc1', 'http://127.0.0.1:1'),
-                                   ('dc2', 'http://127.0.0.1:2')])
-    yield ContainerSyncRealms(
-        os.path.join(swift_dir, 'container-sync-realms.conf'), FakeLogger())
-    shutil.rmtree(swift_dir)
+def realms(realms_conf):
+    return realms_conf([('dc1', 'http://127.0.0.1:1'),
+                        ('dc2', 'http://127.0.0.1:2')]).load()
 
 
 def refused(conf, realms=None):

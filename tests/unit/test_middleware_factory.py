@@ -9,10 +9,9 @@ from swift.common import registry
 
 from autosync.config import ConfigError
 from autosync.middleware import Autosync, filter_factory
-from helpers import FakeSwift
 
-A = 'http://a.example.com:8080'
-B = 'http://b.example.com:8080'
+from helpers import A, B, FakeSwift
+
 PAIR = {'autosync_my_cluster': A, 'autosync_placement': '%s,%s/' % (A, B),
         'autosync_key': 'sekrit-key', 'autosync_key2': 'older-key',
         'override_auth': 'true'}

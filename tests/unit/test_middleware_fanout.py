@@ -8,9 +8,8 @@ from urllib.parse import quote
 import pytest
 import webob
 
-from helpers import ACCOUNT, client_request, owner_authorize
+from helpers import ACCOUNT, CONTAINER, client_request, owner_authorize
 
-CONTAINER = ACCOUNT + '/c'
 CLIENT_HEADERS = {
     'X-Container-Meta-Colour': 'blue', 'X-Auth-Token': 'AUTH_tk',
     'X-Storage-Token': 'AUTH_tk', 'Host': 'client.example.com',

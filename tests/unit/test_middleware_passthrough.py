@@ -4,11 +4,15 @@ request may choose."""
 import pytest
 from swift.common.swob import Request
 
-from helpers import ACCOUNT, FakeLogger, client_request, make_filter
-
-A = 'http://a.example.com:8080'
-B = 'http://b.example.com:8080'
-CONTAINER = ACCOUNT + '/c'
+from helpers import (
+    ACCOUNT,
+    CONTAINER,
+    A,
+    B,
+    FakeLogger,
+    client_request,
+    make_filter,
+)
 
 
 class NextApp(object):

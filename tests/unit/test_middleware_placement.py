@@ -2,11 +2,7 @@
 only its owner changes it, and a change rewires the ring over the new
 sites, unwiring (never deleting) the sites it leaves."""
 
-from helpers import ACCOUNT, client_request
-
-CONTAINER = ACCOUNT + '/c'
-PLACEMENT = 'X-Container-Sysmeta-Autosync-Placement'
-VERSION = 'X-Container-Sysmeta-Autosync-Placement-Version'
+from helpers import ACCOUNT, CONTAINER, PLACEMENT, VERSION, client_request
 
 
 def names(*sites):

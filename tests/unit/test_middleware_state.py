@@ -7,14 +7,18 @@ from swift.common.utils import Timestamp
 
 from autosync.peers import PeerRequest, send
 from autosync.placement import parse_site
-from autosync.signing import AUTH_HEADER, ORIG_CLUSTER_HEADER
+from autosync.protocol import AUTH_HEADER, ORIG_CLUSTER_HEADER
 from autosync.state import ZERO
-from helpers import ACCOUNT, FakeLogger, client_request
 
-CONTAINER = ACCOUNT + '/c'
-CHANGED = 'X-Container-Sysmeta-Autosync-Changed-At'
-PLACEMENT = 'X-Container-Sysmeta-Autosync-Placement'
-VERSION = 'X-Container-Sysmeta-Autosync-Placement-Version'
+from helpers import (
+    CHANGED,
+    CONTAINER,
+    PLACEMENT,
+    VERSION,
+    FakeLogger,
+    client_request,
+)
+
 FUTURE = Timestamp(9999999999).internal
 LISTING = [{'name': 'o1', 'hash': 'd41d8cd98f00b204e9800998ecf8427e',
             'bytes': 0, 'content_type': 'text/plain',

@@ -5,19 +5,25 @@ import collections
 import time
 
 import pytest
-from swift.common.container_sync_realms import ContainerSyncRealms
 from swift.common.middleware.acl import format_acl
 from swift.common.middleware.tempauth import TempAuth
 from swift.common.swob import Request
 
 from autosync.placement import parse_site
 from autosync.signing import sign, signed_fields
-from helpers import (ACCOUNT, KEY, FakeLogger, FakeSwift, client_request,
-                     denied_authorize, make_filter)
 
-A = 'http://a.example.com:8080'
-B = 'http://b.example.com:8080'
-CONTAINER = ACCOUNT + '/c'
+from helpers import (
+    ACCOUNT,
+    CONTAINER,
+    KEY,
+    A,
+    B,
+    FakeSwift,
+    client_request,
+    denied_authorize,
+    make_filter,
+)
+
 SYNC = ('%s%s' % (A, CONTAINER), 'the-ring-key')
 
 
@@ -179,26 +185,19 @@ def test_origin_of_another_style_is_refused(swift):
 
 # r1 is autosync's realm; "partner" is shared with another company for
 # plain container-sync. Cluster c of r1 is in no placement of ours.
-REALMS_CONF = '''\
-[r1]
-key = autosync-secret
-cluster_a = http://a.example.com/v1/
-cluster_b = http://b.example.com/v1/
-cluster_c = http://c.example.com/v1/
-[partner]
-key = partner-secret
-cluster_b = http://b.example.com/v1/
-cluster_them = http://them.example.com/v1/
-'''
+R1_CLUSTERS = [('a', 'http://a.example.com'), ('b', 'http://b.example.com'),
+               ('c', 'http://c.example.com')]
+PARTNER = ('partner', 'partner-secret', [('b', 'http://b.example.com'),
+                                         ('them', 'http://them.example.com')])
 
 
-def realm_site_b(swift, tmp_path):
-    (tmp_path / 'container-sync-realms.conf').write_text(REALMS_CONF)
-    realms = ContainerSyncRealms(
-        str(tmp_path / 'container-sync-realms.conf'), FakeLogger())
-    return make_filter(swift, realms=realms, autosync_my_cluster='//r1/b',
+def realm_site_b(swift, realms_conf):
+    written = realms_conf(R1_CLUSTERS, key='autosync-secret',
+                          others=[PARTNER])
+    return make_filter(swift, realms=written.load(),
+                       autosync_my_cluster='//r1/b',
                        autosync_placement='//r1/a, //r1/b',
-                       swift_dir=str(tmp_path), override_auth='true')
+                       swift_dir=written.swift_dir, override_auth='true')
 
 
 def realm_request(orig, key, method='PUT', path=CONTAINER):
@@ -211,9 +210,9 @@ def realm_request(orig, key, method='PUT', path=CONTAINER):
 @pytest.mark.parametrize('orig, key', [
     ('//partner/them', 'partner-secret'), ('//partner/b', 'partner-secret'),
     ('//r1/nowhere', 'autosync-secret')])
-def test_origin_outside_our_realm_clusters_is_refused(swift, tmp_path, orig,
-                                                      key):
-    filt = realm_site_b(swift, tmp_path)
+def test_origin_outside_our_realm_clusters_is_refused(swift, realms_conf,
+                                                      orig, key):
+    filt = realm_site_b(swift, realms_conf)
     req = realm_request(orig, key)
     resp = assert_refused(filt, swift, req)
     assert 'as:bad-origin' in req.environ['swift.log_info']
@@ -222,8 +221,8 @@ def test_origin_outside_our_realm_clusters_is_refused(swift, tmp_path, orig,
 
 
 @pytest.mark.parametrize('orig', ['//r1/a', '//R1/C/'])
-def test_any_cluster_of_our_realm_may_sign(swift, tmp_path, orig):
-    filt = realm_site_b(swift, tmp_path)
+def test_any_cluster_of_our_realm_may_sign(swift, realms_conf, orig):
+    filt = realm_site_b(swift, realms_conf)
     assert realm_request(orig, 'autosync-secret').get_response(filt) \
         .status_int == 201
 

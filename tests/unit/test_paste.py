@@ -10,7 +10,8 @@ from paste.deploy import loadfilter
 
 from autosync.middleware import Autosync
 from autosync.pipeline import check_pipeline
-from helpers import FakeLogger, FakeSwift, write_realms_conf
+
+from helpers import REALM_KEY, FakeLogger, FakeSwift
 
 pytestmark = pytest.mark.usefixtures('clean_registry')
 
@@ -49,20 +50,18 @@ autosync_my_cluster = http://127.0.0.1:8080
 
 
 @pytest.fixture
-def sample_conf(tmp_path):
+def sample_conf(tmp_path, realms_conf):
     """The sample, pointed at a swift_dir whose realms file knows the
     sample's sites."""
-    swift_dir = write_realms_conf(
+    swift_dir = realms_conf(
         [('dc1', 'http://127.0.0.1:8080'), ('dc2', 'http://127.0.0.1:8081')],
-        realm='realm1')
+        realm='realm1').swift_dir
     with open(SAMPLE) as f:
         text = f.read().replace('swift_dir = /etc/swift',
                                 'swift_dir = %s' % swift_dir)
     path = tmp_path / 'proxy-server.conf'
     path.write_text(text)
-    yield str(path)
-    os.remove(os.path.join(swift_dir, 'container-sync-realms.conf'))
-    os.rmdir(swift_dir)
+    return str(path)
 
 
 def proxy_conf(tmp_path, pipeline):
@@ -92,7 +91,7 @@ def test_filter_loads_from_the_sample_config(sample_conf):
     assert filt.cfg.my_cluster.name == '//realm1/dc1'
     assert [s.name for s in filt.cfg.placement] == [
         '//realm1/dc1', '//realm1/dc2']
-    assert filt.realms.key('realm1') == 'realmkey'
+    assert filt.realms.key('realm1') == REALM_KEY
 
 
 def test_sample_documents_every_option():

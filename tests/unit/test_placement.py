@@ -2,11 +2,17 @@
 
 import pytest
 
-from autosync.placement import (PlacementError, check_member,
-                                next_in_ring, parse_placement, parse_site,
-                                quoted_path, sync_target)
+from autosync.placement import (
+    PlacementError,
+    check_member,
+    next_in_ring,
+    parse_placement,
+    parse_site,
+    quoted_path,
+    sync_target,
+)
 
-A, B, C, D, E = ('http://%s.example.com:8080' % n for n in 'abcde')
+from helpers import A, B, C, D, E
 
 
 def ring_of(names):

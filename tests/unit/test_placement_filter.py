@@ -6,12 +6,22 @@ import pytest
 from paste.deploy import loadfilter
 from swift.common.swob import HTTPUnauthorized
 
-from autosync.placement_filter import (PlacementEngine, filter_factory,
-                                       parse_config)
+from autosync.placement_filter import (
+    PlacementEngine,
+    filter_factory,
+    parse_config,
+)
 from autosync.rules import RuleError
-from helpers import ACCOUNT, FakeLogger, client_request, denied_authorize
 
-A, B, C = '//realm/a', '//realm/b', '//realm/c'
+from helpers import (
+    ACCOUNT,
+    REALM_SITES,
+    FakeLogger,
+    client_request,
+    denied_authorize,
+)
+
+A, B, C = REALM_SITES
 SITES = '%s, %s, %s' % (A, B, C)
 LOGS = ACCOUNT + '/logs-2024'
 PHOTOS = ACCOUNT + '/photos'

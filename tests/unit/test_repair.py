@@ -8,19 +8,18 @@ from unittest import mock
 import pytest
 from swift.common.utils import Timestamp
 
-from autosync.placement import (next_in_ring, parse_placement,
-                                same_sync_target, sync_target)
+from autosync.placement import (
+    next_in_ring,
+    parse_placement,
+    same_sync_target,
+    sync_target,
+)
 from autosync.repair import IN_SYNC, Repair, diagnose, newest_placement
 from autosync.state import ContainerState
 
-A = 'http://a.example.com:8080'
-B = 'http://b.example.com:8080'
-C = 'http://c.example.com:8080'
-D = 'http://d.example.com:8080'
+from helpers import ACCOUNT_NAME, CONTAINER_NAME, SYNC_KEY, A, B, C, D
+
 SITES = (A, B, C)
-ACCOUNT = 'AUTH_test'
-CONTAINER = 'c'
-KEY = 'the-ring-key'
 VERSION = Timestamp(1000).internal
 PUT_AT = Timestamp(2000).internal
 CHANGED_AT = Timestamp(3000).internal
@@ -42,8 +41,9 @@ def target(site):
 
 def ring_of(*sites):
     placement = parse_placement(list(sites))
-    return {site.name: sync_target(next_in_ring(placement, site), ACCOUNT,
-                                   CONTAINER) for site in placement}
+    return {site.name: sync_target(next_in_ring(placement, site),
+                                   ACCOUNT_NAME, CONTAINER_NAME)
+            for site in placement}
 
 
 def in_sync(*sites, **fields):
@@ -52,7 +52,7 @@ def in_sync(*sites, **fields):
     ring = ring_of(*sites)
     base = dict(status=204, put_timestamp=PUT_AT, placement=names(*sites),
                 placement_version=VERSION, changed_at=CHANGED_AT,
-                sync_key=KEY, metadata=dict(METADATA))
+                sync_key=SYNC_KEY, metadata=dict(METADATA))
     base.update(fields)
     return {site: ContainerState(site, **{'sync_to': ring[site], **base})
             for site in sites}
@@ -72,11 +72,11 @@ def deleted(site, at):
 
 
 def diagnosed(states, sites=SITES, version=VERSION, new_key=''):
-    return diagnose(ACCOUNT, CONTAINER, parse_placement(list(sites)),
+    return diagnose(ACCOUNT_NAME, CONTAINER_NAME, parse_placement(list(sites)),
                     version, states, new_key)
 
 
-def wired_put(site, metadata=METADATA, changed_at=CHANGED_AT, key=KEY):
+def wired_put(site, metadata=METADATA, changed_at=CHANGED_AT, key=SYNC_KEY):
     """The PUT that makes ``site``'s copy again, wired into A, B, C."""
     return Repair(site, 'PUT', mock.ANY, metadata=dict(metadata),
                   sync_to=target(site), sync_key=key,
@@ -270,7 +270,7 @@ def test_wrong_sync_target_is_rewired():
     states = change(in_sync(), B, sync_to=target(A))
     found = diagnosed(states)
     assert found.repairs == (Repair(B, 'POST', mock.ANY,
-                                    sync_to=target(B), sync_key=KEY),)
+                                    sync_to=target(B), sync_key=SYNC_KEY),)
     assert found.verdict == 'broken ring'
     assert 'sync target %s, expected %s' % (target(A), target(B)) in \
         found.repairs[0].reason
@@ -307,14 +307,14 @@ def test_same_sync_target(one, other, same):
 def test_unwired_site_in_the_placement_is_rewired():
     states = change(in_sync(), C, sync_to='', sync_key='')
     assert diagnosed(states).repairs == (
-        Repair(C, 'POST', mock.ANY, sync_to=target(C), sync_key=KEY),)
+        Repair(C, 'POST', mock.ANY, sync_to=target(C), sync_key=SYNC_KEY),)
 
 
 def test_odd_key_out_takes_the_key_most_sites_hold():
     states = change(in_sync(), A, sync_key='odd-key')
     found = diagnosed(states)
     assert found.repairs == (Repair(A, 'POST', mock.ANY,
-                                    sync_to=target(A), sync_key=KEY),)
+                                    sync_to=target(A), sync_key=SYNC_KEY),)
     assert found.verdict == 'broken ring'
 
 
@@ -339,7 +339,7 @@ def test_site_recording_another_placement_gets_this_one():
 
 def test_wired_site_outside_the_placement_is_unwired():
     states = in_sync(A, B)
-    states[C] = ContainerState(C, 204, sync_to=target(C), sync_key=KEY,
+    states[C] = ContainerState(C, 204, sync_to=target(C), sync_key=SYNC_KEY,
                                placement=names(*SITES))
     found = diagnosed(states, sites=(A, B))
     assert found.repairs == (Repair(

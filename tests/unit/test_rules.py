@@ -6,7 +6,9 @@ import pytest
 from autosync.placement import parse_placement
 from autosync.rules import RuleError, choose, parse_rules
 
-A, B, C = '//realm/a', '//realm/b', '//realm/c'
+from helpers import REALM_SITES
+
+A, B, C = REALM_SITES
 KNOWN = parse_placement([A, B, C])
 DEFAULT = KNOWN
 

@@ -6,11 +6,19 @@ from swift.common.utils import Timestamp
 from swift.container.backend import ContainerBroker
 from swift.container.server import ContainerController
 
-from autosync.state import (ZERO, ContainerState, client_metadata,
-                            exposed_headers, from_broker, from_headers,
-                            key_fingerprint)
+from autosync.state import (
+    ZERO,
+    ContainerState,
+    client_metadata,
+    exposed_headers,
+    from_broker,
+    from_headers,
+    key_fingerprint,
+)
 
-SITE = 'http://b.example.com:8080'
+from helpers import B
+
+SITE = B
 KEY = 'a-secret-sync-key-0123456789abcdef'
 PUT_AT = Timestamp(2000).internal
 DELETED_AT = Timestamp(3000).internal
