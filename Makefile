@@ -11,8 +11,9 @@ pair: system-deps $(VENV)/.installed
 pair-down: $(VENV)/.installed
 	$(VENV)/bin/autosync-pair down
 
+# Lint first (ruff.toml): a style or complexity error fails like a test.
 test: system-deps $(VENV)/.installed
-	. $(VENV)/bin/activate && python -m pytest
+	. $(VENV)/bin/activate && ruff check . && python -m pytest
 
 # memcached is the only thing Swift needs from the distribution here;
 # Debian's python3 makes venvs only with python3-venv (ensurepip).

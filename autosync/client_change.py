@@ -20,22 +20,40 @@ import dataclasses
 
 from swift.common.http import HTTP_NOT_FOUND, is_success
 from swift.common.request_helpers import append_log_info
-from swift.common.swob import (HTTPBadRequest, HTTPConflict,
-                               HTTPInternalServerError, Response, wsgi_quote)
+from swift.common.swob import (
+    HTTPBadRequest,
+    HTTPConflict,
+    HTTPInternalServerError,
+    Response,
+    wsgi_quote,
+)
 from swift.common.utils import Timestamp
 from swift.common.wsgi import make_pre_authed_request
 
 from autosync import plan, versioning
 from autosync.context import ChangeContext, reason
 from autosync.peers import PeerRequest, fan_out
-from autosync.placement import (PlacementError, new_sync_key,
-                                parse_placement)
+from autosync.placement import PlacementError, new_sync_key, parse_placement
 from autosync.protocol import (
-    ACCOUNT_ACL_SYSMETA, AUTHORIZE_ENV_KEY, AUTHORIZE_OVERRIDE_ENV_KEY,
-    CHANGED_SYSMETA, OBJECT_COUNT_HEADER, OWNER_ENV_KEY, PLACEMENT_ENV_KEY,
-    PLACEMENT_HEADER, PLACEMENT_SYSMETA, REQUESTED_ENV_KEY,
-    RESELLER_ENV_KEY, RESELLER_HEADER, SYNC_KEY, SYNC_TO, UNWIRED_HEADER,
-    VERSION_SYSMETA, info_sysmeta_key, placement_value)
+    ACCOUNT_ACL_SYSMETA,
+    AUTHORIZE_ENV_KEY,
+    AUTHORIZE_OVERRIDE_ENV_KEY,
+    CHANGED_SYSMETA,
+    OBJECT_COUNT_HEADER,
+    OWNER_ENV_KEY,
+    PLACEMENT_ENV_KEY,
+    PLACEMENT_HEADER,
+    PLACEMENT_SYSMETA,
+    REQUESTED_ENV_KEY,
+    RESELLER_ENV_KEY,
+    RESELLER_HEADER,
+    SYNC_KEY,
+    SYNC_TO,
+    UNWIRED_HEADER,
+    VERSION_SYSMETA,
+    info_sysmeta_key,
+    placement_value,
+)
 from autosync.verdict import SiteAnswer, delete_outcome, failures
 
 

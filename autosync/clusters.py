@@ -18,11 +18,20 @@ from swift.common.utils import Timeout
 from autosync.directory import SiteDirectory
 from autosync.peers import send
 from autosync.placement import PlacementError, Site, quoted_path
-from autosync.repair import Repair
 from autosync.protocol import (
-    CHANGED_AT_HEADER, CHANGED_SYSMETA, OWNER_ENV_KEY, PLACEMENT_SYSMETA,
-    REMOVE_CONTAINER_META_PREFIX, SET_PLACEMENT_HEADER, SYNC_KEY, SYNC_TO,
-    USER_META_PREFIX, VERSION_SYSMETA, set_placement_value)
+    CHANGED_AT_HEADER,
+    CHANGED_SYSMETA,
+    OWNER_ENV_KEY,
+    PLACEMENT_SYSMETA,
+    REMOVE_CONTAINER_META_PREFIX,
+    SET_PLACEMENT_HEADER,
+    SYNC_KEY,
+    SYNC_TO,
+    USER_META_PREFIX,
+    VERSION_SYSMETA,
+    set_placement_value,
+)
+from autosync.repair import Repair
 from autosync.state import ContainerState, exposed_headers, from_headers
 
 LISTING_LIMIT = 10000

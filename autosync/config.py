@@ -10,9 +10,15 @@ from typing import Optional, Tuple
 
 from swift.common.utils import config_true_value
 
-from autosync.placement import (REALM_STYLE, URL_STYLE, PlacementError,
-                                Site, check_member, parse_placement,
-                                parse_site)
+from autosync.placement import (
+    REALM_STYLE,
+    URL_STYLE,
+    PlacementError,
+    Site,
+    check_member,
+    parse_placement,
+    parse_site,
+)
 
 DEFAULT_CONN_TIMEOUT = 0.5
 DEFAULT_NODE_TIMEOUT = 10.0

@@ -16,8 +16,12 @@ from swift.common.wsgi import make_pre_authed_request
 from swift.proxy.controllers.base import get_container_info
 
 from autosync.placement import PlacementError, Site, parse_site
-from autosync.protocol import (OWNER_ENV_KEY, SYNC_KEY, SYNC_TO,
-                               THIS_SITE_ENV_KEY)
+from autosync.protocol import (
+    OWNER_ENV_KEY,
+    SYNC_KEY,
+    SYNC_TO,
+    THIS_SITE_ENV_KEY,
+)
 from autosync.verdict import SiteAnswer, render
 
 

@@ -13,11 +13,16 @@ from swift.common.container_sync_realms import ContainerSyncRealms
 
 from autosync.config import AutosyncConfig
 from autosync.peers import PeerRequest
-from autosync.placement import (REALM_STYLE, PlacementError, Site,
-                                parse_site, quoted_names, quoted_path)
+from autosync.placement import (
+    REALM_STYLE,
+    PlacementError,
+    Site,
+    parse_site,
+    quoted_names,
+    quoted_path,
+)
 from autosync.protocol import AUTH_HEADER, ORIG_CLUSTER_HEADER
 from autosync.signing import sign, signed_fields
-
 
 READS = ('HEAD', 'GET')
 

@@ -75,8 +75,10 @@ Swift's ``container_sync`` filter before auth::
 import functools
 
 from swift.common.constraints import check_utf8, valid_api_version
-from swift.common.registry import (register_sensitive_header,
-                                   register_swift_info)
+from swift.common.registry import (
+    register_sensitive_header,
+    register_swift_info,
+)
 from swift.common.swob import Request, wsgi_to_str
 from swift.common.utils import get_logger, split_path
 
@@ -85,9 +87,16 @@ from autosync.client_change import ClientChange
 from autosync.directory import SiteDirectory, load_realms
 from autosync.peer_change import PeerChange
 from autosync.pipeline import check_pipeline
-from autosync.protocol import (AUTH_ENV_KEY, AUTH_HEADER, ORIG_CLUSTER_ENV_KEY,
-                               ORIG_HEADER, ORIG_SYSMETA_NAMES, OWNER_ENV_KEY,
-                               PLACEMENT_HEADER, PLACEMENT_SYSMETA)
+from autosync.protocol import (
+    AUTH_ENV_KEY,
+    AUTH_HEADER,
+    ORIG_CLUSTER_ENV_KEY,
+    ORIG_HEADER,
+    ORIG_SYSMETA_NAMES,
+    OWNER_ENV_KEY,
+    PLACEMENT_HEADER,
+    PLACEMENT_SYSMETA,
+)
 from autosync.replay import NonceLedger
 
 CHANGE_METHODS = frozenset(('PUT', 'POST', 'DELETE'))

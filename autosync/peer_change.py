@@ -22,20 +22,40 @@ gets 401 and reaches nothing. A verified request:
 """
 
 from swift.common.request_helpers import append_log_info
-from swift.common.swob import (HTTPBadRequest, HTTPConflict,
-                               HTTPUnauthorized, Response, wsgi_to_str)
+from swift.common.swob import (
+    HTTPBadRequest,
+    HTTPConflict,
+    HTTPUnauthorized,
+    Response,
+    wsgi_to_str,
+)
 from swift.common.utils import Timestamp
 
 from autosync import owners
 from autosync.context import ChangeContext
 from autosync.placement import PlacementError
 from autosync.protocol import (
-    ACCOUNT_ACL_HEADER, ACCOUNT_ACL_SYSMETA, AUTH_HEADER,
-    AUTHORIZE_ENV_KEY, AUTHORIZE_OVERRIDE_ENV_KEY, CACHE_ENV_KEY,
-    CHANGED_AT_HEADER, CHANGED_SYSMETA, ORIG_CLUSTER_HEADER, ORIG_SYSMETA,
-    OWNER_ENV_KEY, PLACEMENT_SYSMETA, RESELLER_ENV_KEY, RESELLER_HEADER,
-    SET_PLACEMENT_HEADER, SYNC_KEY, SYNC_TO, VERSION_SYSMETA,
-    info_sysmeta_key, parse_set_placement)
+    ACCOUNT_ACL_HEADER,
+    ACCOUNT_ACL_SYSMETA,
+    AUTH_HEADER,
+    AUTHORIZE_ENV_KEY,
+    AUTHORIZE_OVERRIDE_ENV_KEY,
+    CACHE_ENV_KEY,
+    CHANGED_AT_HEADER,
+    CHANGED_SYSMETA,
+    ORIG_CLUSTER_HEADER,
+    ORIG_SYSMETA,
+    OWNER_ENV_KEY,
+    PLACEMENT_SYSMETA,
+    RESELLER_ENV_KEY,
+    RESELLER_HEADER,
+    SET_PLACEMENT_HEADER,
+    SYNC_KEY,
+    SYNC_TO,
+    VERSION_SYSMETA,
+    info_sysmeta_key,
+    parse_set_placement,
+)
 from autosync.signing import SignatureError, signed_fields, verify
 from autosync.state import exposed_headers
 

@@ -38,14 +38,22 @@ from typing import Optional, Tuple
 
 from swift.common.constraints import valid_api_version
 from swift.common.request_helpers import append_log_info
-from swift.common.swob import (HTTPBadRequest, HTTPForbidden, Request,
-                               wsgi_to_str)
+from swift.common.swob import (
+    HTTPBadRequest,
+    HTTPForbidden,
+    Request,
+    wsgi_to_str,
+)
 from swift.common.utils import get_logger, split_path
 
 from autosync.placement import PlacementError, Site, parse_placement
-from autosync.protocol import (AUTHORIZE_ENV_KEY, OWNER_ENV_KEY,
-                               PLACEMENT_ENV_KEY, PLACEMENT_HEADER,
-                               REQUESTED_ENV_KEY)
+from autosync.protocol import (
+    AUTHORIZE_ENV_KEY,
+    OWNER_ENV_KEY,
+    PLACEMENT_ENV_KEY,
+    PLACEMENT_HEADER,
+    REQUESTED_ENV_KEY,
+)
 from autosync.rules import Rule, RuleError, choose, parse_rules, parse_sites
 
 HANDLED_METHODS = frozenset(('PUT', 'POST', 'DELETE'))

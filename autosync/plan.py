@@ -24,10 +24,21 @@ from swift.common.swob import HeaderKeyDict, str_to_wsgi
 
 from autosync.placement import Site, next_in_ring, sync_target
 from autosync.protocol import (
-    ACCOUNT_ACL_HEADER, BACKEND_PREFIX, CHANGED_AT_HEADER, CONTAINER_READ,
-    CONTAINER_META_PREFIX, CONTAINER_WRITE, NOT_FORWARDED,
-    SET_PLACEMENT_HEADER, SYNC_KEY, SYNC_TO, SYSMETA_PREFIXES,
-    TOKEN_HEADERS, placement_value, set_placement_value)
+    ACCOUNT_ACL_HEADER,
+    BACKEND_PREFIX,
+    CHANGED_AT_HEADER,
+    CONTAINER_META_PREFIX,
+    CONTAINER_READ,
+    CONTAINER_WRITE,
+    NOT_FORWARDED,
+    SET_PLACEMENT_HEADER,
+    SYNC_KEY,
+    SYNC_TO,
+    SYSMETA_PREFIXES,
+    TOKEN_HEADERS,
+    placement_value,
+    set_placement_value,
+)
 
 # (X-Container-Sync-To, X-Container-Sync-Key) of each site.
 Ring = Dict[Site, Tuple[str, str]]

@@ -30,9 +30,14 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from swift.common.utils import Timestamp
 
-from autosync.placement import (PlacementError, Site, next_in_ring,
-                                parse_placement, same_sync_target,
-                                sync_target)
+from autosync.placement import (
+    PlacementError,
+    Site,
+    next_in_ring,
+    parse_placement,
+    same_sync_target,
+    sync_target,
+)
 from autosync.state import ContainerState
 
 IN_SYNC = 'in sync'

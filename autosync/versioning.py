@@ -23,9 +23,13 @@ Pure: request headers and the container's info (as
 
 from swift.common.utils import config_true_value
 
-from autosync.protocol import (HISTORY_LOCATION, REMOVE_HISTORY_LOCATION,
-                               REMOVE_VERSIONS_LOCATION, VERSIONS_ENABLED,
-                               VERSIONS_LOCATION)
+from autosync.protocol import (
+    HISTORY_LOCATION,
+    REMOVE_HISTORY_LOCATION,
+    REMOVE_VERSIONS_LOCATION,
+    VERSIONS_ENABLED,
+    VERSIONS_LOCATION,
+)
 
 ENABLING = (VERSIONS_LOCATION, HISTORY_LOCATION)
 REMOVING = (REMOVE_VERSIONS_LOCATION, REMOVE_HISTORY_LOCATION)

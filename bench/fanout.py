@@ -31,9 +31,9 @@ eventlet.monkey_patch(socket=True, select=True, thread=False, time=False)
 
 import os  # noqa: E402
 import shutil  # noqa: E402
-import tempfile  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 
 from swift.common.swob import Request, Response  # noqa: E402
@@ -41,6 +41,7 @@ from swift.common.swob import Request, Response  # noqa: E402
 from autosync.middleware import filter_factory  # noqa: E402
 from autosync.peers import PeerRequest, send  # noqa: E402
 from autosync.placement import parse_site  # noqa: E402
+
 from common import Row, interleaved, main, median, say  # noqa: E402
 
 PEER_DELAY = 0.050

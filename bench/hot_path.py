@@ -29,6 +29,7 @@ import time
 from swift.common.swob import Request, Response
 
 from autosync.middleware import filter_factory
+
 from common import Row, interleaved, main, median, say
 
 REQUESTS = 100_000

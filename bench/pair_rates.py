@@ -26,8 +26,17 @@ import threading
 import time
 import uuid
 
-from common import (ACCOUNT, Client, Pair, Row, interleaved, main,
-                    median, pairs_up, say)
+from common import (
+    ACCOUNT,
+    Client,
+    Pair,
+    Row,
+    interleaved,
+    main,
+    median,
+    pairs_up,
+    say,
+)
 
 CLIENT_COUNTS = (1, 4, 16)
 OBJECT_CLIENTS = 4

@@ -30,6 +30,7 @@ import threading
 import time
 
 from autosync.pair import control
+
 from common import ACCOUNT, Client, Pair, Row, main, pairs_up, say
 
 CLIENTS = 8

@@ -19,8 +19,17 @@ should be near 0.5x, p95 near 1x, more when a pass is slow.
 import threading
 import time
 
-from common import (ACCOUNT, Client, Pair, Row, main, median, pairs_up,
-                    percentile, say)
+from common import (
+    ACCOUNT,
+    Client,
+    Pair,
+    Row,
+    main,
+    median,
+    pairs_up,
+    percentile,
+    say,
+)
 
 INTERVAL = 5.0
 PER_DIRECTION, QUICK_PER_DIRECTION = 50, 20

@@ -23,8 +23,17 @@ from typing import List, Optional
 
 from autosync.pair import control, render
 from autosync.pair.layout import (
-    DEFAULT_PORTS, DEFAULT_SITES, DEFAULT_SYNC_INTERVAL, REALM, SITE_NAMES,
-    STYLES, USERS, Layout, Settings, default_data_dir)
+    DEFAULT_PORTS,
+    DEFAULT_SITES,
+    DEFAULT_SYNC_INTERVAL,
+    REALM,
+    SITE_NAMES,
+    STYLES,
+    USERS,
+    Layout,
+    Settings,
+    default_data_dir,
+)
 
 DEFAULT_USER = 'test:tester'
 

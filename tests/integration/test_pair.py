@@ -13,8 +13,14 @@ from swiftclient import client
 
 from autosync.pair import health, process, render
 from autosync.pair.layout import Layout, Settings
-from e2e_helpers import (SYNC_KEY_HEX_CHARS, assert_sync_to, head_container,
-                         purge, unique)
+
+from e2e_helpers import (
+    SYNC_KEY_HEX_CHARS,
+    assert_sync_to,
+    head_container,
+    purge,
+    unique,
+)
 
 
 def swift_cli() -> str:

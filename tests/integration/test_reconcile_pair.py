@@ -10,8 +10,15 @@ import sys
 import pytest
 from swiftclient import client
 
-from e2e_helpers import (ACCOUNT, assert_synced_both_ways, connections,
-                         head_container, pair_for_module, purge, unique)
+from e2e_helpers import (
+    ACCOUNT,
+    assert_synced_both_ways,
+    connections,
+    head_container,
+    pair_for_module,
+    purge,
+    unique,
+)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -5,6 +5,7 @@ appends its first 32 characters to the txn id B logs."""
 import os
 
 import pytest
+
 from e2e_helpers import Sites
 
 # catch_errors keeps this much of X-Trans-Id-Extra (swift.common.

@@ -3,6 +3,7 @@
 import random
 
 import eventlet
+
 from helpers import ACCOUNT, client_request
 
 REQUESTS = 200

@@ -5,13 +5,14 @@ import logging
 
 import eventlet
 import pytest
-from helpers import FakeLogger
 from swift.common.utils import get_logger
 from swift.common.utils.logs import SwiftLogFormatter
 
 from autosync import peers
 from autosync.peers import PeerRequest, fan_out, send
 from autosync.placement import parse_site
+
+from helpers import FakeLogger
 
 # What catch_errors made for the client's request at this site.
 ORIGIN_TXN = 'tx0123456789abcdef01234-0065f0a1b2'

@@ -3,8 +3,12 @@
 
 from autosync import plan
 from autosync.placement import parse_placement, sync_target
-from autosync.protocol import (CHANGED_AT_HEADER, SET_PLACEMENT_HEADER,
-                               SYNC_KEY, SYNC_TO)
+from autosync.protocol import (
+    CHANGED_AT_HEADER,
+    SET_PLACEMENT_HEADER,
+    SYNC_KEY,
+    SYNC_TO,
+)
 
 A, B, C = parse_placement('//r/a, //r/b, //r/c')
 
