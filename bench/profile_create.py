@@ -31,12 +31,11 @@ import subprocess
 import sys
 import tempfile
 
-from pair_rates import Target, new_container
-
 from autosync.pair import process, services
 from autosync.pair.layout import CLUSTERS
 
 from common import Pair, pairs_up, say
+from pair_rates import Target, new_container
 
 CLIENTS = 4
 SECONDS, QUICK_SECONDS = 20.0, 8.0
