@@ -281,13 +281,14 @@ class ClientChange(ChangeContext):
         if sync_failed:
             return self.disagreement(503, self.sync_failure_message(
                 sync_failed.site, [a.site for a in failed
-                                   if a is not sync_failed]), answers)
+                                   if a is not sync_failed]), answers,
+                failed)
         return self.disagreement(
             503, '%s %s was applied at %s but failed at %s; the sites now '
             'differ. Repeat the request when they are all reachable.' % (
                 self.method, self.req.path,
                 ', '.join(a.site for a in answers if a.ok),
-                ', '.join(a.site for a in failed)), answers)
+                ', '.join(a.site for a in failed)), answers, failed)
 
     def report_change(self, local: Response, change: plan.Change) -> None:
         local.headers[PLACEMENT_HEADER] = placement_value(change.placement)
@@ -367,7 +368,7 @@ class ClientChange(ChangeContext):
             why = 'could not be deleted at %s' % (
                 ', '.join(a.site for a in culprits))
         return self.disagreement(status, 'DELETE %s: %s.' % (
-            self.req.path, why), answers)
+            self.req.path, why), answers, culprits)
 
 
 def _object_count(headers) -> str:

@@ -80,16 +80,22 @@ class ChangeContext(object):
         return error(body='autosync: %s.\n' % why,
                      content_type='text/plain', request=self.req)
 
-    def disagreement(self, status: int, message: str,
-                     answers) -> Response:
+    def disagreement(self, status: int, message: str, answers,
+                     culprits=None) -> Response:
         """The answer when the sites did not all do the same: one line
-        (or a JSON entry) for each site."""
+        (or a JSON entry) for each site. The body starts with the sites
+        that explain it (``culprits``, default: every answer) and what
+        each said, because swiftclient and most tools show only the first
+        60 characters of an error body."""
         self.logger.increment('fanout.failed')
         self.logger.warning('autosync: %s %s', message, '; '.join(
             '%s: %s' % (a.site, a.describe()) for a in answers))
         append_log_info(self.env, 'as:sites-differ')
-        body, content_type = render('autosync: ' + message, answers,
-                                    self.req.headers.get('Accept', ''))
+        headline = '; '.join('%s: %s' % (a.site, a.describe())
+                             for a in (culprits or answers))
+        body, content_type = render(
+            '%s; autosync: %s' % (headline, message), answers,
+            self.req.headers.get('Accept', ''))
         return Response(status=status, body=body,
                         content_type=content_type, request=self.req)
 

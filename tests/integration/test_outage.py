@@ -2,6 +2,9 @@
 repeating the change once it is back makes both sites agree."""
 
 import json
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -59,3 +62,18 @@ def test_put_with_b_down_is_503_naming_b_then_agrees_when_repeated(
     assert_synced_both_ways(sites, container)
     assert sites.b.head_container(container)['x-container-meta-colour'] \
         == 'blue'
+
+
+def test_swift_cli_shows_the_site_that_is_down_and_why(
+        pair, sites, b_stopped):
+    """The stock CLI prints only the first 60 characters of an error
+    body: they name B and what happened, not the site that worked."""
+    container = sites.container()
+    swift = os.path.join(os.path.dirname(sys.executable), 'swift')
+    result = subprocess.run(
+        [swift, '--retries', '0', 'post', container],
+        env=dict(os.environ, **pair.env('a')), capture_output=True,
+        text=True, timeout=60)
+    assert result.returncode != 0, result
+    assert '//autosync/b: connection refused' in result.stderr.lower(), \
+        result.stderr

@@ -257,6 +257,37 @@ def test_slow_peer_times_out_within_node_timeout(sites):
     assert here.logger.counters['peer.timeout'] == 1
 
 
+# swiftclient shows the first 60 characters of an error body.
+SHOWN = 60
+
+
+def test_first_60_characters_name_the_dead_site(sites, dead_url):
+    here, peer = sites.url_style(2, also=[dead_url])
+    shown = put_container(here).body.decode()[:SHOWN]
+    assert shown.startswith('%s: connection refused' % dead_url), shown
+    assert here.url not in shown
+
+
+def test_first_60_characters_name_the_refusing_site(sites):
+    here, peer = sites.url_style(2)
+    put_container(here)
+    peer.swift.forced[('POST', CONTAINER)] = 507
+    resp = client_request(CONTAINER, 'POST').get_response(here.app)
+    assert resp.status_int == 503
+    assert resp.body.decode()[:SHOWN].startswith(
+        '%s: 507 Insufficient Storage' % peer.url)
+
+
+def test_first_60_characters_name_the_site_that_holds_objects(sites):
+    here, full = sites.url_style(2)
+    put_container(here)
+    full.swift.objects[CONTAINER] = 3
+    resp = client_request(CONTAINER, 'DELETE').get_response(here.app)
+    assert resp.status_int == 409
+    assert resp.body.decode()[:SHOWN].startswith(
+        '%s: holds 3 objects' % full.url)
+
+
 def test_failure_body_is_json_when_accepted(sites, dead_url):
     here, peer = sites.url_style(2, also=[dead_url])
     resp = put_container(here, {'Accept': 'application/json'})
@@ -333,8 +364,9 @@ def test_delete_with_a_dead_peer_deletes_nothing(sites, dead_url):
     resp = client_request(CONTAINER, 'DELETE').get_response(here.app)
     assert resp.status_int == 503
     assert resp.body.decode().startswith(
-        'autosync: DELETE %s: could not ask %s whether it is empty; '
-        'nothing was deleted.' % (CONTAINER, dead_url))
+        '%s: connection refused; autosync: DELETE %s: could not ask %s '
+        'whether it is empty; nothing was deleted.' % (
+            dead_url, CONTAINER, dead_url))
     assert CONTAINER in here.swift.store
     assert here.swift.calls_for('DELETE') == []
 
