@@ -327,9 +327,9 @@ class ClientChange(ChangeContext):
         for answer in fan_out(heads, self.cfg.conn_timeout,
                               self.cfg.node_timeout, self.logger):
             if answer.ok and _holds_objects(answer.headers):
-                holders.append(SiteAnswer(answer.site, None, 'holds %s '
-                                          'objects' % _object_count(
-                                              answer.headers)))
+                count = _object_count(answer.headers)
+                holders.append(SiteAnswer(answer.site, None, 'holds %s %s' % (
+                    count, 'object' if count == '1' else 'objects')))
             elif not (answer.ok or answer.status == HTTP_NOT_FOUND):
                 # A site that cannot say would not take the DELETE
                 # either: deleting here would leave its copy unsynced.

@@ -148,7 +148,7 @@ def test_delete_of_a_container_not_empty_at_b_is_409_naming_b(sites):
     body = caught.value.http_response_content.decode()
     assert '//autosync/b' in body.lower(), body
     assert 'nothing was deleted' in body, body
-    assert 'holds 1 objects' in body, body
+    assert 'holds 1 object;' in body, body
     # Checked before deleting: A keeps its copy, so the ring stays whole.
     assert head_container(sites.a, container) is not None
     assert head_container(sites.b, container) is not None
