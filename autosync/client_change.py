@@ -251,15 +251,16 @@ class ClientChange(ChangeContext):
                 local.status_int == HTTP_NOT_FOUND
         return is_success(local.status_int)
 
-    def signed(self, site_change: plan.SiteChange) -> PeerRequest:
+    def signed(self, change: plan.Change,
+               site_change: plan.SiteChange) -> PeerRequest:
         return self.filt.sites.signed_request(
-            self.this_site(), site_change.site, site_change.method,
+            change.here, site_change.site, site_change.method,
             self.account, self.container, site_change.headers)
 
     def send_to_other_sites(self, change: plan.Change, honoured: dict):
         metadata = plan.current_metadata(self.existing) \
             if change.previous else {}
-        requests = [self.signed(site_change) for site_change in
+        requests = [self.signed(change, site_change) for site_change in
                     plan.site_changes(change, honoured, metadata)]
         append_log_info(self.env, 'as:fanout')
         answers = fan_out(requests, self.cfg.conn_timeout,
@@ -321,7 +322,7 @@ class ClientChange(ChangeContext):
         """Ask every other site, before deleting here, whether its copy
         still holds objects: deleting here first and failing there would
         leave that copy with no site syncing to it or from it."""
-        heads = [self.signed(check)
+        heads = [self.signed(change, check)
                  for check in plan.emptiness_checks(change, forwarded)]
         holders, unknown = [], []
         for answer in fan_out(heads, self.cfg.conn_timeout,

@@ -88,13 +88,11 @@ class ChangeContext(object):
         each said, because swiftclient and most tools show only the first
         60 characters of an error body."""
         self.logger.increment('fanout.failed')
-        self.logger.warning('autosync: %s %s', message, '; '.join(
-            '%s: %s' % (a.site, a.describe()) for a in answers))
+        self.logger.warning('autosync: %s %s', message, _said(answers))
         append_log_info(self.env, 'as:sites-differ')
-        headline = '; '.join('%s: %s' % (a.site, a.describe())
-                             for a in (culprits or answers))
         body, content_type = render(
-            '%s; autosync: %s' % (headline, message), answers,
+            '%s; autosync: %s' % (_said(culprits or answers), message),
+            answers,
             self.req.headers.get('Accept', ''))
         return Response(status=status, body=body,
                         content_type=content_type, request=self.req)
@@ -132,3 +130,8 @@ class ChangeContext(object):
         if failed_too:
             message += '; it failed at %s' % ', '.join(failed_too)
         return message + '. Repeat the request.'
+
+
+def _said(answers) -> str:
+    """What each site said, on one line."""
+    return '; '.join('%s: %s' % (a.site, a.describe()) for a in answers)

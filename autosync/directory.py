@@ -75,10 +75,13 @@ class SiteDirectory(object):
                     self.realms.key2(origin.realm))
         return (self.cfg.key, self.cfg.key2)
 
-    def signing_key(self, here: Site) -> Optional[str]:
-        if here.style == REALM_STYLE:
-            return self.realms.key(here.realm)
-        return self.cfg.key
+    def signing_key(self, here: Site) -> str:
+        """The key ``here`` signs with, or PlacementError."""
+        key = self.realms.key(here.realm) if here.style == REALM_STYLE \
+            else self.cfg.key
+        if not key:
+            raise PlacementError('no key to sign requests to other sites')
+        return key
 
     def realm_endpoint(self, site: Site) -> str:
         """A realm site's endpoint (``.../v1/``), or PlacementError."""
@@ -106,8 +109,7 @@ class SiteDirectory(object):
         """Raise PlacementError unless ``here`` can sign requests and
         each of ``sites`` has a URL: checked before a change is made
         anywhere, so that it is not made here only."""
-        if not self.signing_key(here):
-            raise PlacementError('no key to sign requests to other sites')
+        self.signing_key(here)
         for site in sites:
             if site.style == REALM_STYLE:
                 self.realm_endpoint(site)
@@ -127,9 +129,6 @@ class SiteDirectory(object):
         signed_query = '' if method in READS else query
         fields = signed_fields(method, urlsplit(url).path, signed_query,
                                here.name, site.ident, headers)
-        key = self.signing_key(here)
-        if not key:
-            raise PlacementError('no key to sign requests to other sites')
-        headers[AUTH_HEADER] = sign(key, fields)
+        headers[AUTH_HEADER] = sign(self.signing_key(here), fields)
         return PeerRequest(site, method,
                            url + ('?' + query if query else ''), headers)

@@ -114,7 +114,7 @@ NOT_FORWARDED = frozenset(h.lower() for h in (
     'TE', 'Trailer', 'Trailers', 'Transfer-Encoding', 'Upgrade', 'Host',
     'Content-Length', 'Expect', ORIG_CLUSTER_HEADER, AUTH_HEADER,
     RESELLER_HEADER, SET_PLACEMENT_HEADER, SYNC_TO, SYNC_KEY,
-    PLACEMENT_HEADER, CHANGED_AT_HEADER, TRANS_ID_EXTRA_HEADER))
+    PLACEMENT_HEADER, CHANGED_AT_HEADER))
 
 
 def info_sysmeta_key(sysmeta_header: str) -> str:
