@@ -14,9 +14,8 @@ from autosync.placement import (
 )
 from autosync.state import ContainerState
 
-A = 'http://a.example.com:8080'
-B = 'http://b.example.com:8080'
-C = 'http://c.example.com:8080'
+from helpers import A, B, C
+
 ACCOUNT = 'AUTH_test'
 CONTAINER = 'c'
 KEY = 'the-ring-key'

@@ -15,17 +15,16 @@ from autosync.placement import parse_placement, parse_site
 from autosync.reconciler import AutosyncReconciler
 
 from helpers import (
-    ACCOUNT,
+    CHANGED,
+    CONTAINER,
     KEY,
+    PLACEMENT,
+    VERSION,
     FakeLogger,
     InternalClientShim,
     client_request,
 )
 
-CONTAINER = ACCOUNT + '/c'
-PLACEMENT = 'X-Container-Sysmeta-Autosync-Placement'
-VERSION = 'X-Container-Sysmeta-Autosync-Placement-Version'
-CHANGED = 'X-Container-Sysmeta-Autosync-Changed-At'
 SYNC_TO = 'X-Container-Sync-To'
 SYNC_KEY = 'X-Container-Sync-Key'
 WRITES = ('PUT', 'POST', 'DELETE')

@@ -21,11 +21,8 @@ from autosync.status import (
     report,
 )
 
-from helpers import FakeLogger
+from helpers import A, B, C, FakeLogger
 
-A = 'http://a.example.com:8080'
-B = 'http://b.example.com:8080'
-C = 'http://c.example.com:8080'
 KEY = 'a-secret-sync-key-0123456789abcdef'
 VERSION = Timestamp(1000).internal
 NEWEST = '2026-01-02T03:04:05.000000'
