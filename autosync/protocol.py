@@ -44,6 +44,10 @@ TRANS_ID_EXTRA_HEADER = 'X-Trans-Id-Extra'
 PLACEMENT_SYSMETA = 'X-Container-Sysmeta-Autosync-Placement'
 VERSION_SYSMETA = 'X-Container-Sysmeta-Autosync-Placement-Version'
 CHANGED_SYSMETA = 'X-Container-Sysmeta-Autosync-Changed-At'
+ACCOUNT_CHANGED_SYSMETA = 'X-Account-Sysmeta-Autosync-Changed-At'
+# A change applied here that other sites could not take yet (site_down =
+# defer), by level: ``pending_value``. The reconciler carries it.
+PENDING_SYSMETA = 'X-%s-Sysmeta-Autosync-Pending'
 # Which site a change came from, by level (Account, Container).
 ORIG_SYSMETA = 'X-%s-Sysmeta-Autosync-Orig-Cluster'
 ORIG_SYSMETA_NAMES = frozenset(
@@ -60,6 +64,9 @@ DELETE_TIMESTAMP_HEADER = 'X-Autosync-Delete-Timestamp'
 ORIG_HEADER = 'X-Autosync-Orig-Cluster'
 # Sites a placement change took a container off (their copy stays).
 UNWIRED_HEADER = 'X-Autosync-Unwired'
+# The sites a deferred change is pending at: in the client's answer, and
+# (as ``pending_value``) on a signed HEAD.
+PENDING_HEADER = 'X-Autosync-Pending'
 
 # -- the placement engine's contract (see above) --
 PLACEMENT_ENV_KEY = 'swift.placement'
@@ -114,7 +121,7 @@ NOT_FORWARDED = frozenset(h.lower() for h in (
     'TE', 'Trailer', 'Trailers', 'Transfer-Encoding', 'Upgrade', 'Host',
     'Content-Length', 'Expect', ORIG_CLUSTER_HEADER, AUTH_HEADER,
     RESELLER_HEADER, SET_PLACEMENT_HEADER, SYNC_TO, SYNC_KEY,
-    PLACEMENT_HEADER, CHANGED_AT_HEADER))
+    PLACEMENT_HEADER, CHANGED_AT_HEADER, PENDING_HEADER))
 
 
 def info_sysmeta_key(sysmeta_header: str) -> str:
@@ -140,3 +147,15 @@ def parse_set_placement(value: str) -> Tuple[str, str]:
     """(version, placement) of an X-Autosync-Set-Placement value."""
     version, _, placement = value.partition(' ')
     return version, placement
+
+
+def pending_value(changed_at: str, sites: Iterable) -> str:
+    """The pending record of a deferred change: when the client made it,
+    then the sites it is pending at (``placement_value``)."""
+    return '%s %s' % (changed_at, placement_value(sites))
+
+
+def parse_pending(value: str) -> Tuple[str, str]:
+    """(changed-at, sites) of a pending record; ('', '') for none."""
+    changed_at, _, sites = (value or '').strip().partition(' ')
+    return changed_at, sites.strip()
