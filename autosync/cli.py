@@ -20,7 +20,8 @@ DEFAULT_CONF = '/etc/swift/autosync-reconciler.conf'
 
 
 def targets(setup: Setup, where: str):
-    """(account, container) pairs to show."""
+    """(account, container) pairs to show, of this node or one; an
+    account's are listed at every site, by ``StatusReader.account``."""
     if not where:
         if not os.path.isdir(setup.walk.devices):
             # Swift's walk finds nothing there: "no containers" would
@@ -32,10 +33,7 @@ def targets(setup: Setup, where: str):
             found[:2] for found in
             setup.walk.managed_containers(mine_only=False)))
     account, _, container = where.partition('/')
-    if container:
-        return [(account, container)]
-    return [(account, name) for name in
-            setup.inspector.local.containers(account)]
+    return [(account, container)]
 
 
 def cmd_status(args) -> int:
@@ -61,9 +59,11 @@ def cmd_status(args) -> int:
             args.where or 'the container DBs', err), file=sys.stderr)
         return 2
     progress = None if args.json else status.progress_bar()
+    account, _, container = args.where.partition('/')
     try:
-        reports = status.StatusReader(setup.inspector,
-                                      progress).many(found)
+        reader = status.StatusReader(setup.inspector, progress)
+        reports = reader.account(account) if account and not container \
+            else reader.many(found)
         shown = status.output(reports, args.json)
     except Exception as err:
         # 2, not 1: a monitoring check must tell "could not look" from

@@ -7,13 +7,23 @@ other site of the placement, one answer.
 2. Refusals, before anything changes anywhere: a container placed
    elsewhere (409), a bad placement or a site autosync cannot address
    (500), the client's own sync headers or object versioning on a
-   synced container (400/409, ``versioning.py``), a DELETE while another
-   site's copy holds objects or cannot say (409/503).
+   synced container (400/409, ``versioning.py``), a change whose request
+   for another site its proxy would refuse (400, ``peer_limits.py``), a
+   DELETE while another site's copy holds objects or cannot say
+   (409/503). A container PUT that changes nothing goes nowhere else.
 3. The change here. Only when it worked (a DELETE: or was already gone)
    does any other site hear of it: each gets the request ``plan.py``
-   plans from what this site's proxy honoured, signed, all at once.
-4. One answer: the local one when every site agreed, else an error
-   naming what each site said (``verdict.py``).
+   plans from what this site's proxy honoured, signed, all at once,
+   with the change's times (``crossing.py``).
+4. One answer: the local one when every site agreed (or a site held a
+   newer change, whose settings are then taken here), the local one
+   naming the sites it is pending at when they could not take it and
+   ``site_down = defer``, else an error naming what each site said
+   (``verdict.py``).
+
+The parts with a job of their own are mixins: ``client_delete.py`` (a
+container DELETE), ``client_pending.py`` (a change deferred at a site),
+``client_crossing.py`` (a change crossing another site's).
 """
 
 import dataclasses
@@ -25,21 +35,25 @@ from swift.common.swob import (
     HTTPConflict,
     HTTPInternalServerError,
     Response,
-    wsgi_quote,
 )
 from swift.common.utils import Timestamp
-from swift.common.wsgi import make_pre_authed_request
 
-from autosync import plan, versioning
-from autosync.context import ChangeContext, reason
+from autosync import crossing, peer_limits, plan, versioning
+from autosync.client_crossing import CrossingWrites
+from autosync.client_delete import ContainerDelete
+from autosync.client_pending import PendingChanges, site_trouble
+from autosync.context import reason
 from autosync.peers import PeerRequest, fan_out
-from autosync.placement import PlacementError, new_sync_key, parse_placement
+from autosync.placement import (
+    PlacementError,
+    new_sync_key,
+    parse_placement,
+    same_sync_target,
+)
 from autosync.protocol import (
     ACCOUNT_ACL_SYSMETA,
-    AUTHORIZE_ENV_KEY,
-    AUTHORIZE_OVERRIDE_ENV_KEY,
+    ACCOUNT_CHANGED_SYSMETA,
     CHANGED_SYSMETA,
-    OBJECT_COUNT_HEADER,
     OWNER_ENV_KEY,
     PLACEMENT_ENV_KEY,
     PLACEMENT_HEADER,
@@ -54,10 +68,10 @@ from autosync.protocol import (
     info_sysmeta_key,
     placement_value,
 )
-from autosync.verdict import SiteAnswer, delete_outcome, failures
+from autosync.verdict import SiteAnswer, failures
 
 
-class ClientChange(ChangeContext):
+class ClientChange(CrossingWrites, PendingChanges, ContainerDelete):
 
     def respond(self) -> Response:
         try:
@@ -66,7 +80,13 @@ class ClientChange(ChangeContext):
             return self.placement_error(err)
         if change.here not in change.placement:
             return self.off_placement(change)
-        if change.writes_container:
+        if self.unchanged_put(change):
+            # What ``swift upload`` sends first: no other site is asked
+            # (nor waited for when one is down).
+            append_log_info(self.env, 'as:unchanged')
+            self.logger.increment('request.unchanged')
+            return self.local_response()
+        if change.writes_settings:
             self.record_here(change)
         if len(change.placement) == 1 and not change.previous:
             return self.local_response()
@@ -77,6 +97,9 @@ class ClientChange(ChangeContext):
             change = self.wired(change)
         except PlacementError as err:
             return self.placement_error(err)
+        refusal = self.refuse_over_peer_limits(change)
+        if refusal:
+            return refusal
         return self.apply(change)
 
     # -- the facts --
@@ -93,10 +116,23 @@ class ClientChange(ChangeContext):
         change = plan.Change(self.method, self.account, self.container,
                              here, tuple(placement), tuple(previous),
                              version)
-        if change.writes_container:
-            change = dataclasses.replace(
-                change, changed_at=Timestamp.now().internal)
+        if self.changes_settings(change):
+            now = Timestamp.now().internal
+            change = dataclasses.replace(change, changed_at=now,
+                                         made_at=now)
         return change
+
+    def changes_settings(self, change: plan.Change) -> bool:
+        """Whether the change sets something, and so is the newest
+        write from now on: a PUT or POST that sets nothing (a bare POST
+        of an account, as tools send to make one exist) must not make
+        this site's older settings win over a newer change elsewhere.
+        A new container is a change in itself."""
+        if not change.writes_settings:
+            return False
+        return plan.carries_settings(self.req.headers) or (
+            bool(change.container) and self.method == 'PUT' and
+            not self.existing)
 
     def container_placement(self, placement):
         """(placement, previous placement if this changes it, version).
@@ -119,12 +155,36 @@ class ClientChange(ChangeContext):
             return tuple(placement), recorded, Timestamp.now().internal
         return recorded, (), version
 
+    def unchanged_put(self, change: plan.Change) -> bool:
+        """A container PUT that changes nothing: the container exists
+        here, wired for this placement (same ring target, a key), and
+        the request sets nothing (``plan.carries_settings``), and no
+        earlier change is pending at another site. Swift
+        answers it 202 and only moves the put time; the reconciler
+        carries the container to any site that lacks it."""
+        if self.method != 'PUT' or not self.container or \
+                not self.existing or change.previous or \
+                len(change.placement) == 1 or \
+                plan.carries_settings(self.req.headers) or \
+                self.recorded_pending():
+            return False
+        target, _ = plan.sync_ring(change.placement, self.account,
+                                   self.container, '')[change.here]
+        return bool(self.existing.get('sync_key')) and same_sync_target(
+            self.existing.get('sync_to') or '', target)
+
     def record_here(self, change: plan.Change) -> None:
-        """What this site records with the container it writes."""
+        """What this site records with the account or container it
+        writes."""
+        if not change.container:
+            if change.changed_at:
+                self.req.headers[ACCOUNT_CHANGED_SYSMETA] = change.changed_at
+            return
         self.req.headers[PLACEMENT_SYSMETA] = placement_value(
             change.placement)
         self.req.headers[VERSION_SYSMETA] = change.version
-        self.req.headers[CHANGED_SYSMETA] = change.changed_at
+        if change.changed_at:
+            self.req.headers[CHANGED_SYSMETA] = change.changed_at
 
     def wired(self, change: plan.Change) -> plan.Change:
         """``change`` with its container-sync ring, once every other site
@@ -206,6 +266,17 @@ class ClientChange(ChangeContext):
         return self.refuse(HTTPConflict, 'as:versioned',
                            versioning.remedy(self.existing))
 
+    def refuse_over_peer_limits(self, change: plan.Change):
+        """400, before anything changes anywhere, for a change whose
+        request for another site its proxy would refuse for its headers
+        (``peer_limits.py``)."""
+        why = peer_limits.refusal(
+            change, self.forwarded(), plan.current_metadata(self.existing)
+            if change.previous else {}, self.req.headers,
+            self.filt.sites.url, getattr(self.logger, 'txn_id', None))
+        return self.refuse(HTTPBadRequest, 'as:peer-limits', why) \
+            if why else None
+
     # -- the change: here, then every other site --
 
     def forwarded(self) -> dict:
@@ -228,6 +299,7 @@ class ClientChange(ChangeContext):
         _ = local.body  # read it now: we answer only after every site did
         if not self.applied_here(local):
             return local
+        change = self.with_times_here(change)
         sync_failed = None
         if change.ring:
             sync_failed = self.set_sync_here(local, change.here.name,
@@ -239,6 +311,11 @@ class ClientChange(ChangeContext):
         answers = [sync_failed or SiteAnswer(
             change.here.name, local.status_int, reason(local))]
         answers += self.send_to_other_sites(change, honoured)
+        newer = crossing.winner(answers)
+        if newer:
+            self.superseded(local, *newer)
+        elif change.changed_at:
+            self.reassert(change, honoured)
         if self.method == 'DELETE':
             return self.delete_answer(local, answers)
         return self.answer(change, local, answers, sync_failed)
@@ -264,7 +341,8 @@ class ClientChange(ChangeContext):
                     plan.site_changes(change, honoured, metadata)]
         append_log_info(self.env, 'as:fanout')
         answers = fan_out(requests, self.cfg.conn_timeout,
-                          self.cfg.node_timeout, self.logger)
+                          self.cfg.node_timeout, self.logger,
+                          self.filt.limiter)
         for answer in answers:
             self.logger.increment('peer.ok' if answer.ok else 'peer.failed')
         return answers
@@ -279,14 +357,24 @@ class ClientChange(ChangeContext):
             if change.previous:
                 self.report_change(local, change)
             return local
+        if self.cfg.defers and not sync_failed and \
+                all(site_trouble(a) for a in failed):
+            return self.deferred(change, local, failed)
         if sync_failed:
             return self.disagreement(503, self.sync_failure_message(
                 sync_failed.site, [a.site for a in failed
                                    if a is not sync_failed]), answers,
                 failed)
+        trouble = [a.site for a in failed if site_trouble(a)]
+        if trouble:
+            # Refused, yet applied here: recorded as pending all the
+            # same, so that a repeated bare PUT is not taken for one
+            # that changes nothing and ``autosync status`` says why.
+            self.record_pending(change, trouble)
         return self.disagreement(
-            503, '%s %s was applied at %s but failed at %s; the sites now '
-            'differ. Repeat the request when they are all reachable.' % (
+            503, '%s %s was applied at %s but failed at %s; the sites '
+            'differ until autosync-reconciler carries it there, or the '
+            'request is repeated.' % (
                 self.method, self.req.path,
                 ', '.join(a.site for a in answers if a.ok),
                 ', '.join(a.site for a in failed)), answers, failed)
@@ -300,84 +388,3 @@ class ClientChange(ChangeContext):
                          self.req.path, placement_value(change.previous),
                          placement_value(change.placement),
                          placement_value(change.unwired) or '-')
-
-    # -- a container DELETE --
-
-    def local_delete_may_succeed(self) -> bool:
-        """Ask other sites nothing for a client the proxy will refuse or
-        a container that holds objects here: Swift's own answer says it.
-        (A HEAD, not cached container info, which lags object deletes.)"""
-        authorize = self.env.get(AUTHORIZE_ENV_KEY)
-        if authorize and not self.env.get(AUTHORIZE_OVERRIDE_ENV_KEY) and \
-                authorize(self.req):
-            return False
-        # Quoted: make_pre_authed_request unquotes its path.
-        head = make_pre_authed_request(self.env, 'HEAD',
-                                       wsgi_quote(self.req.path_info),
-                                       swift_source='AS')
-        resp = head.get_response(self.filt.app)
-        return not (resp.is_success and _holds_objects(resp.headers))
-
-    def sites_holding_objects(self, change: plan.Change, forwarded: dict):
-        """Ask every other site, before deleting here, whether its copy
-        still holds objects: deleting here first and failing there would
-        leave that copy with no site syncing to it or from it."""
-        heads = [self.signed(change, check)
-                 for check in plan.emptiness_checks(change, forwarded)]
-        holders, unknown = [], []
-        for answer in fan_out(heads, self.cfg.conn_timeout,
-                              self.cfg.node_timeout, self.logger):
-            if answer.ok and _holds_objects(answer.headers):
-                count = _object_count(answer.headers)
-                holders.append(SiteAnswer(answer.site, None, 'holds %s %s' % (
-                    count, 'object' if count == '1' else 'objects')))
-            elif not (answer.ok or answer.status == HTTP_NOT_FOUND):
-                # A site that cannot say would not take the DELETE
-                # either: deleting here would leave its copy unsynced.
-                unknown.append(answer)
-        return holders, unknown
-
-    def refuse_delete_left_behind(self, change: plan.Change,
-                                  forwarded: dict):
-        """503 when a site cannot say whether its copy is empty, 409
-        when one is not: nothing is deleted anywhere. None to go on."""
-        holders, unknown = self.sites_holding_objects(change, forwarded)
-        for status, sites, why in (
-                (503, unknown, 'could not ask %s whether it is empty; '
-                 'nothing was deleted. Retry when every site of the '
-                 'container answers.'),
-                (409, holders, 'not empty at %s; nothing was deleted. '
-                 'Objects deleted here leave the other sites on their '
-                 'next container-sync pass: retry then.')):
-            if sites:
-                return self.disagreement(status, 'DELETE %s: %s' % (
-                    self.req.path, why % ', '.join(a.site for a in sites)),
-                    sites)
-        return None
-
-    def delete_answer(self, local: Response, answers) -> Response:
-        status, culprits = delete_outcome(answers)
-        if not culprits:
-            self.logger.increment('fanout.ok')
-            if status == local.status_int:
-                return local
-            return Response(status=status, request=self.req)
-        if status == 409:
-            why = 'not deleted at %s: not empty or in conflict' % (
-                ', '.join(a.site for a in culprits))
-        else:
-            why = 'could not be deleted at %s' % (
-                ', '.join(a.site for a in culprits))
-        return self.disagreement(status, 'DELETE %s: %s.' % (
-            self.req.path, why), answers, culprits)
-
-
-def _object_count(headers) -> str:
-    """The object count of a container HEAD's headers (swob's, or a
-    peer's answer's, lower-cased), as sent."""
-    return headers.get(OBJECT_COUNT_HEADER.lower(), '0')
-
-
-def _holds_objects(headers) -> bool:
-    count = _object_count(headers)
-    return count.isdigit() and int(count) > 0

@@ -23,6 +23,13 @@ from autosync.placement import (
 DEFAULT_CONN_TIMEOUT = 0.5
 DEFAULT_NODE_TIMEOUT = 10.0
 DEFAULT_SIGNATURE_WINDOW = 60.0
+# What a change does when another site cannot take it now.
+SITE_DOWN_REFUSE = 'refuse'
+SITE_DOWN_DEFER = 'defer'
+SITE_DOWN_MODES = (SITE_DOWN_REFUSE, SITE_DOWN_DEFER)
+# Swift's proxy defaults for error-limiting its storage nodes.
+DEFAULT_ERROR_SUPPRESSION_INTERVAL = 60.0
+DEFAULT_ERROR_SUPPRESSION_LIMIT = 10
 BOOLEAN_WORDS = ('true', '1', 'yes', 'on', 't', 'y',
                  'false', '0', 'no', 'off', 'f', 'n')
 
@@ -54,10 +61,17 @@ class AutosyncConfig:
     node_timeout: float
     signature_window: float
     swift_dir: str
+    site_down: str = SITE_DOWN_REFUSE
+    error_suppression_interval: float = DEFAULT_ERROR_SUPPRESSION_INTERVAL
+    error_suppression_limit: int = DEFAULT_ERROR_SUPPRESSION_LIMIT
 
     @property
     def enabled(self) -> bool:
         return self.my_cluster is not None
+
+    @property
+    def defers(self) -> bool:
+        return self.site_down == SITE_DOWN_DEFER
 
     @property
     def style(self) -> Optional[str]:
@@ -81,6 +95,26 @@ def _seconds(conf: dict, option: str, default: float) -> float:
     if not seconds > 0 or seconds == float('inf'):
         raise ConfigError(option, value, 'expected a positive number')
     return seconds
+
+
+def _choice(conf: dict, option: str, choices, default: str) -> str:
+    value = conf.get(option, default)
+    if str(value).strip().lower() not in choices:
+        raise ConfigError(option, value, 'expected %s' % ' or '.join(
+            choices))
+    return str(value).strip().lower()
+
+
+def _count(conf: dict, option: str, default: int) -> int:
+    value = conf.get(option, default)
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ConfigError(option, value, 'expected a whole number') \
+            from None
+    if number < 0:
+        raise ConfigError(option, value, 'expected 0 or more')
+    return number
 
 
 def _secret(conf: dict, option: str) -> Optional[str]:
@@ -143,6 +177,13 @@ def _parse(conf: dict, realms) -> AutosyncConfig:
         signature_window=_seconds(conf, 'signature_window',
                                   DEFAULT_SIGNATURE_WINDOW),
         swift_dir=conf.get('swift_dir', '/etc/swift'),
+        site_down=_choice(conf, 'site_down', SITE_DOWN_MODES,
+                          SITE_DOWN_REFUSE),
+        error_suppression_interval=_seconds(
+            conf, 'error_suppression_interval',
+            DEFAULT_ERROR_SUPPRESSION_INTERVAL),
+        error_suppression_limit=_count(conf, 'error_suppression_limit',
+                                       DEFAULT_ERROR_SUPPRESSION_LIMIT),
     )
     _check_keys(cfg, conf, realms)
     return cfg

@@ -15,8 +15,10 @@ from swift.common.swob import Request, Response, wsgi_quote, wsgi_to_str
 from swift.common.wsgi import make_pre_authed_request
 from swift.proxy.controllers.base import get_container_info
 
+from autosync import account_state, state
 from autosync.placement import PlacementError, Site, parse_site
 from autosync.protocol import (
+    NO_TIMESTAMP_UPDATE_HEADER,
     OWNER_ENV_KEY,
     SYNC_KEY,
     SYNC_TO,
@@ -69,6 +71,25 @@ class ChangeContext(object):
                 % (THIS_SITE_ENV_KEY, site.name))
         return site
 
+    def state_here(self):
+        """The account's or container's state at this site, read now
+        (a HEAD the proxy sends to its servers, not cached info), as
+        ``state.py`` (``account_state.py``) reads another site's."""
+        # Quoted: make_pre_authed_request unquotes its path.
+        head = make_pre_authed_request(self.env, 'HEAD',
+                                       wsgi_quote(self.req.path_info),
+                                       swift_source='AS')
+        head.environ[OWNER_ENV_KEY] = True  # the proxy shows ACLs to owners
+        resp = head.get_response(self.filt.app)
+        headers = {name.lower(): value for name, value in resp.headers.items()}
+        level = state if self.container else account_state
+        exposed = state.exposed_headers if self.container else \
+            account_state.exposed_account_headers
+        headers.update((name.lower(), value)
+                       for name, value in exposed(resp.headers.items()))
+        return level.from_headers(self.this_site().name, resp.status_int,
+                                  headers)
+
     def local_response(self) -> Response:
         """The request, applied at this site."""
         return self.req.get_response(self.filt.app)
@@ -108,7 +129,8 @@ class ChangeContext(object):
         # Quoted: make_pre_authed_request unquotes its path.
         sub = make_pre_authed_request(
             self.env, 'POST', wsgi_quote(self.req.path_info),
-            headers={SYNC_TO: sync_to, SYNC_KEY: sync_key},
+            headers={SYNC_TO: sync_to, SYNC_KEY: sync_key,
+                     NO_TIMESTAMP_UPDATE_HEADER: 'true'},
             swift_source='AS')
         # Pre-authed is not owner: without this the proxy drops the very
         # headers this request is for (swift_owner_headers).

@@ -6,7 +6,8 @@ one), then, if some site recorded a newer decision, that one, reading the
 sites it adds, and so on until the newest names no site left unread.
 Every configured site is read too: a site that two crossing placement
 changes left out may still hold the container, wired into the ring,
-where neither this site's placement nor the newest names it. A site is
+where neither this site's placement nor the newest names it; and any
+site the caller names (one whose account listing holds it). A site is
 read once however the placements spell it (``Site`` equality). Sites
 are read in parallel. Used by the reconciler, which then applies the
 repairs, and by ``autosync status``, which shows them.
@@ -62,16 +63,18 @@ class Inspector(object):
 
     def inspect(self, account: str, container: str,
                 guess: Sequence[Site] = (),
-                known: Sequence[ContainerState] = ()) -> Inspection:
+                known: Sequence[ContainerState] = (),
+                also: Sequence[Site] = ()) -> Inspection:
         """``guess``: the placement this site recorded, if any;
-        ``known``: states already read (not read again)."""
+        ``known``: states already read (not read again); ``also``: more
+        sites to read (where an account listing named the container)."""
         sites = tuple(guess) or self.cfg.placement
         # Keyed by Site, which compares without case and trailing
         # slashes: a conf and a recorded placement may spell one site
         # two ways, and it is still one site, read once.
         states = {parse_site(state.site): state for state in known}
         self._read_unread(account, container, states,
-                          sites + self.cfg.placement)
+                          sites + self.cfg.placement + tuple(also))
         placement, version = newest_placement(list(states.values()))
         # A newer placement may name sites not read yet, and one of them
         # may hold a newer one still: read until every site named is.

@@ -30,7 +30,12 @@ The rules, in the order a request meets them:
 * **Every site or an error.** The change goes to every other site at
   once, signed (``plan.py`` plans it, ``peers.py`` sends it); the client
   gets the local answer when every site agreed, else an error naming
-  what each site said (``verdict.py``).
+  what each site said (``verdict.py``). A site that cannot take it now
+  (no answer, 5xx): with ``site_down = defer`` the client gets the local
+  2xx naming it in ``X-Autosync-Pending``, recorded here for the
+  reconciler. A site that keeps failing is error-limited
+  (``error_limiting.py``). A PUT that sets nothing on a container that
+  exists here as it should goes to no other site.
 * **One key per container**: its existing key, or a new 256-bit one.
 * **Versioning is refused on synced containers** (container-sync does
   not carry versions): 400 to a request that would enable it, 409 to a
@@ -70,6 +75,13 @@ Swift's ``container_sync`` filter before auth::
     node_timeout = 10
     # Seconds a signed request between sites stays valid.
     signature_window = 60
+    # A site that cannot take a change now: refuse (503 naming it) or
+    # defer (the local 2xx, X-Autosync-Pending; the reconciler carries
+    # it).
+    site_down = refuse
+    # As Swift's proxy error-limits nodes.
+    error_suppression_interval = 60
+    error_suppression_limit = 10
 """
 
 import functools
@@ -85,6 +97,7 @@ from swift.common.utils import get_logger, split_path
 from autosync import config, owners
 from autosync.client_change import ClientChange
 from autosync.directory import SiteDirectory, load_realms
+from autosync.error_limiting import SiteErrorLimiter
 from autosync.peer_change import PeerChange
 from autosync.pipeline import check_pipeline
 from autosync.protocol import (
@@ -150,6 +163,9 @@ class Autosync(object):
         self.realms = realms
         self.sites = SiteDirectory(cfg, realms)
         self.nonces = nonces or NonceLedger(2 * cfg.signature_window)
+        self.limiter = SiteErrorLimiter(cfg.error_suppression_interval,
+                                        cfg.error_suppression_limit,
+                                        self.logger)
         self.enabled = cfg.enabled
 
     @functools.cached_property

@@ -4,7 +4,9 @@ Another site applies a change as the owner (``override_auth``), so it
 must get only what this site's proxy honoured for the client:
 
 * the proxy's ``swift_owner_headers``, which it drops from a request by
-  anyone but the owner (never forwarded for a non-owner);
+  anyone but the owner (never forwarded for a non-owner). Their
+  X-Remove- forms it honours from anyone: those are forwarded, so that
+  every site removes what this one did;
 * tempauth's account ACL, ``X-Account-Access-Control``, which tempauth's
   authorize() validates and stores as sysmeta; a peer under
   ``override_auth`` does the same, since tempauth's authorize is not
@@ -17,7 +19,7 @@ import json
 
 from swift.common.middleware.acl import parse_acl
 
-from autosync.protocol import DEFAULT_OWNER_HEADERS, REMOVE_PREFIX
+from autosync.protocol import DEFAULT_OWNER_HEADERS
 
 # How far down the pipeline to look for the proxy app.
 MAX_PIPELINE_DEPTH = 64
@@ -27,7 +29,7 @@ TEMPAUTH_ACL_KEYS = ('admin', 'read-write', 'read-only')
 def owner_only_headers(app) -> frozenset:
     """The lower-cased headers the proxy keeps from anyone but the owner:
     its swift_owner_headers (an option of the proxy app, at the end of
-    the pipeline below ``app``), and their X-Remove- forms."""
+    the pipeline below ``app``)."""
     names = DEFAULT_OWNER_HEADERS
     for _ in range(MAX_PIPELINE_DEPTH):
         if hasattr(app, 'swift_owner_headers'):
@@ -36,9 +38,7 @@ def owner_only_headers(app) -> frozenset:
         app = getattr(app, 'app', None)
         if app is None:
             break
-    names = [name.lower() for name in names]
-    return frozenset(names + [REMOVE_PREFIX + name[len('x-'):]
-                              for name in names])
+    return frozenset(name.lower() for name in names)
 
 
 def account_acl_error(value: str) -> str:

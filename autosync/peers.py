@@ -4,7 +4,9 @@ Each peer gets its own green thread (as the proxy does for storage nodes):
 the client waits for the slowest site, not for the sum. ``conn_timeout``
 bounds the connect, ``node_timeout`` the wait for the response. Nothing
 here raises: a site that does not answer yields a ``SiteAnswer`` whose
-status is None and whose detail says what happened.
+status is None and whose detail says what happened. A site the error
+limiter limits (``error_limiting.py``) is not sent its request; every
+answer of a site that was is counted by it.
 
 Every green thread keeps the logger's transaction context (as the
 proxy's ``_make_request`` does), so what it logs carries the client
@@ -23,6 +25,7 @@ from swift.common.bufferedhttp import http_connect_raw
 from swift.common.exceptions import ConnectionTimeout
 from swift.common.utils import Timeout
 
+from autosync.error_limiting import SiteErrorLimiter
 from autosync.placement import Site
 from autosync.protocol import TRANS_ID_EXTRA_HEADER
 from autosync.verdict import SiteAnswer
@@ -63,10 +66,12 @@ def send(request: PeerRequest, conn_timeout: float, node_timeout: float,
                 MAX_DETAIL_BYTES)
     except ConnectionTimeout:
         return _no_answer(request, logger, 'peer.timeout',
-                          'connect timeout after %ss' % conn_timeout)
+                          'connect timeout after %ss' % conn_timeout,
+                          timed_out=True)
     except Timeout:
         return _no_answer(request, logger, 'peer.timeout',
-                          'no answer within %ss' % node_timeout)
+                          'no answer within %ss' % node_timeout,
+                          timed_out=True)
     except ConnectionRefusedError:
         return _no_answer(request, logger, 'peer.errors',
                           'connection refused')
@@ -96,11 +101,11 @@ def _with_trans_id(headers: Dict[str, str],
 
 
 def _no_answer(request: PeerRequest, logger, metric: str,
-               detail: str) -> SiteAnswer:
+               detail: str, timed_out: bool = False) -> SiteAnswer:
     logger.increment(metric)
     logger.warning('autosync: %s %s: %s', request.method, request.url,
                    detail)
-    return SiteAnswer(request.site.name, None, detail)
+    return SiteAnswer(request.site.name, None, detail, timed_out=timed_out)
 
 
 def _detail(reason: str, body: bytes) -> str:
@@ -113,24 +118,35 @@ def _detail(reason: str, body: bytes) -> str:
 
 
 def fan_out(requests: Sequence[PeerRequest], conn_timeout: float,
-            node_timeout: float, logger) -> List[SiteAnswer]:
-    """Send every request in parallel; answers come back in input order."""
+            node_timeout: float, logger,
+            limiter: Optional[SiteErrorLimiter] = None) -> List[SiteAnswer]:
+    """Send every request in parallel; answers come back in input order.
+    With a ``limiter``, a site it limits is not sent its request (its
+    answer says so) and every answer is counted against its site."""
     if not requests:
         return []
     pile = GreenPile(len(requests))
     # Test doubles and bench/fanout.py's None have no thread locals.
     thread_locals = getattr(logger, 'thread_locals', None)
     for request in requests:
-        pile.spawn(_send_in_context, thread_locals, request, conn_timeout,
-                   node_timeout, logger)
+        refusal = limiter.refusal(request.site.name) if limiter else None
+        if refusal:
+            pile.spawn(lambda answer: answer, refusal)
+        else:
+            pile.spawn(_send_in_context, thread_locals, request,
+                       conn_timeout, node_timeout, logger, limiter)
     return list(pile)
 
 
 def _send_in_context(logger_thread_locals, request: PeerRequest,
                      conn_timeout: float, node_timeout: float,
-                     logger) -> SiteAnswer:
+                     logger, limiter=None) -> SiteAnswer:
     """``send`` in a green thread of its own, with the spawning
-    thread's txn id and client ip on the logger."""
+    thread's txn id and client ip on the logger; its answer counted by
+    the ``limiter``, if any."""
     if logger_thread_locals is not None:
         logger.thread_locals = logger_thread_locals
-    return send(request, conn_timeout, node_timeout, logger)
+    answer = send(request, conn_timeout, node_timeout, logger)
+    if limiter:
+        limiter.record(answer)
+    return answer

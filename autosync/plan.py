@@ -27,6 +27,8 @@ from autosync.protocol import (
     ACCOUNT_ACL_HEADER,
     BACKEND_PREFIX,
     CHANGED_AT_HEADER,
+    CLIENT_CHANGE_HEADER,
+    CLIENT_PUT_HEADER,
     CONTAINER_META_PREFIX,
     CONTAINER_READ,
     CONTAINER_WRITE,
@@ -57,15 +59,26 @@ class Change:
     # The placement a placement change replaces; () for any other change.
     previous: Tuple[Site, ...] = ()
     # When the placement was decided, and when the client changed the
-    # container's metadata (container PUT and POST only).
+    # container's or account's settings (PUT and POST only).
     version: str = ''
     changed_at: str = ''
+    # When the client made the change, for a site that holds a newer one
+    # (``crossing.py``): its changed-at, or a DELETE's time here.
+    made_at: str = ''
+    # A container PUT's put time here, read after the PUT.
+    put_at: str = ''
     # Set for a container PUT or POST that autosync wires.
     ring: Ring = field(default_factory=dict)
 
     @property
     def writes_container(self) -> bool:
-        return bool(self.container) and self.method in ('PUT', 'POST')
+        return bool(self.container) and self.writes_settings
+
+    @property
+    def writes_settings(self) -> bool:
+        """A PUT or POST: it sets the account's or container's
+        settings, and records when."""
+        return self.method in ('PUT', 'POST')
 
     @property
     def other_sites(self) -> Tuple[Site, ...]:
@@ -115,6 +128,22 @@ def forwarded_headers(headers, forward_auth_token: bool) -> Dict[str, str]:
             continue
         forwarded[name] = value
     return forwarded
+
+
+# Request headers that set something on an account or container
+# (Swift's own and autosync's): a PUT or POST with none of them changes
+# nothing.
+SETTING_PREFIXES = ('x-container-', 'x-remove-container-', 'x-account-',
+                    'x-remove-account-', 'x-versions-', 'x-remove-versions-',
+                    'x-history-', 'x-remove-history-', 'x-storage-policy',
+                    'x-autosync-')
+
+
+def carries_settings(headers) -> bool:
+    """Whether a request sets anything: metadata, ACLs, sync,
+    versioning, a storage policy or a placement."""
+    return any(name.lower().startswith(SETTING_PREFIXES)
+               for name in headers)
 
 
 def honoured(forwarded: Dict[str, str], owner: bool,
@@ -176,7 +205,12 @@ def site_changes(change: Change, headers: Dict[str, str],
         if change.ring:
             site_headers[SYNC_TO], site_headers[SYNC_KEY] = change.ring[site]
             site_headers[SET_PLACEMENT_HEADER] = new_placement
+        if change.changed_at:
             site_headers[CHANGED_AT_HEADER] = change.changed_at
+        if change.made_at:
+            site_headers[CLIENT_CHANGE_HEADER] = change.made_at
+        if change.put_at:
+            site_headers[CLIENT_PUT_HEADER] = change.put_at
         planned.append(SiteChange(site, method, site_headers))
     for site in change.unwired:
         site_headers = tokens_of(headers)

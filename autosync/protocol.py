@@ -35,6 +35,17 @@ RESELLER_HEADER = 'X-Autosync-Reseller-Request'
 # '<version> <site>, <site>...': the placement a container is to record
 # (``set_placement_value``).
 SET_PLACEMENT_HEADER = 'X-Autosync-Set-Placement'
+# When the client made the change a site fans out (a DELETE: when it
+# was applied at that site): a site that holds a newer change answers
+# 202 with SUPERSEDED_HEADER and applies nothing (``crossing.py``).
+# Only client changes carry it; the reconciler's repairs do not.
+CLIENT_CHANGE_HEADER = 'X-Autosync-Client-Change-At'
+# A container PUT's put time at its origin, read after the PUT there:
+# what a site that deleted the container compares with its delete time.
+CLIENT_PUT_HEADER = 'X-Autosync-Client-Put-At'
+# The newer change's time, in such a 202 (with the settings it left);
+# in the client's answer: the sites where a newer change won.
+SUPERSEDED_HEADER = 'X-Autosync-Superseded'
 # Swift's catch_errors appends this to the transaction id it makes, so a
 # change can be followed from the origin's log to every other site's.
 TRANS_ID_EXTRA_HEADER = 'X-Trans-Id-Extra'
@@ -82,6 +93,8 @@ ACL_HEADERS = (CONTAINER_READ.lower(), CONTAINER_WRITE.lower())
 CONTAINER_META_PREFIX = 'X-Container-Meta-'
 USER_META_PREFIX = CONTAINER_META_PREFIX.lower()
 REMOVE_CONTAINER_META_PREFIX = 'X-Remove-Container-Meta-'
+ACCOUNT_META_PREFIX = 'X-Account-Meta-'
+REMOVE_ACCOUNT_META_PREFIX = 'X-Remove-Account-Meta-'
 OBJECT_COUNT_HEADER = 'X-Container-Object-Count'
 BYTES_USED_HEADER = 'X-Container-Bytes-Used'
 BACKEND_PUT_TIMESTAMP = 'X-Backend-Put-Timestamp'
@@ -107,6 +120,10 @@ TOKEN_HEADERS = frozenset(('x-auth-token', 'x-storage-token',
                            'x-service-token'))
 SYSMETA_PREFIXES = ('x-container-sysmeta-', 'x-account-sysmeta-')
 BACKEND_PREFIX = 'x-backend-'
+# A container POST moves the container's put time (what a crossing
+# delete is weighed against) unless it carries this: autosync's own
+# records and repairs do not.
+NO_TIMESTAMP_UPDATE_HEADER = 'X-Backend-No-Timestamp-Update'
 # The environ keys of Swift's auth and cache.
 AUTHORIZE_ENV_KEY = 'swift.authorize'
 AUTHORIZE_OVERRIDE_ENV_KEY = 'swift.authorize_override'
@@ -121,13 +138,19 @@ NOT_FORWARDED = frozenset(h.lower() for h in (
     'TE', 'Trailer', 'Trailers', 'Transfer-Encoding', 'Upgrade', 'Host',
     'Content-Length', 'Expect', ORIG_CLUSTER_HEADER, AUTH_HEADER,
     RESELLER_HEADER, SET_PLACEMENT_HEADER, SYNC_TO, SYNC_KEY,
-    PLACEMENT_HEADER, CHANGED_AT_HEADER, PENDING_HEADER))
+    PLACEMENT_HEADER, CHANGED_AT_HEADER, PENDING_HEADER,
+    CLIENT_CHANGE_HEADER, CLIENT_PUT_HEADER, SUPERSEDED_HEADER))
 
 
 def info_sysmeta_key(sysmeta_header: str) -> str:
-    """The key of a container sysmeta header in the ``sysmeta`` dict of
-    ``get_container_info`` (lower case, without the prefix)."""
-    return sysmeta_header.lower()[len(SYSMETA_PREFIXES[0]):]
+    """The key of a container (account) sysmeta header in the
+    ``sysmeta`` dict of ``get_container_info`` (``get_account_info``):
+    lower case, without the prefix."""
+    lower = sysmeta_header.lower()
+    for prefix in SYSMETA_PREFIXES:
+        if lower.startswith(prefix):
+            return lower[len(prefix):]
+    return lower
 
 
 def placement_value(sites: Iterable) -> str:

@@ -1,26 +1,44 @@
-"""autosync-reconciler: make the sites of every container agree again.
+"""autosync-reconciler: make the sites of every container and account
+agree again.
 
 A site that was down or unreachable when a container was created,
 changed or deleted misses that change, and container-sync stops for that
 container. The reconciler finds such containers and repairs them by the
 rules in ``repair.py``: a missing container is made again, a broken ring
 rewired with one key, a delete decided by timestamps, metadata made the
-newest write's.
+newest write's. It does the same for accounts (``account_repair.py``):
+account metadata (temp-URL keys and quotas included) and the account ACL
+are made the newest write's at every configured site, and once they
+agree the record of a deferred account change is cleared at the site
+that deferred it.
 
-It runs on every container server, as ``swift-container-sync`` does: each
-node walks the container DBs on its own devices (``container_walk.py``),
+It runs on every container and account server, as
+``swift-container-sync`` does on container servers: each node walks
+the container DBs on its own devices (``container_walk.py``),
 and of the replicas of a container only one node (chosen by the
 container's hash) checks it, so adding nodes adds reconciler capacity
 and no process lists the whole cluster. Every site runs it: a container
-missing at one site is found by the others. Its own conf file::
+missing at one site is found by the others. Accounts are divided the
+same way: each node walks the account DBs on its own devices
+(``account_walk.py``) and checks, of the replicas of an account, the one
+the account's hash picks in the account ring, so the reconciler must run
+on the account servers too (with ``account_bind_port``; a node with no
+account DBs finds none to check). An account is
+checked only where somebody set something on it (metadata, an ACL,
+autosync's records); one that autocreate made at a site and nobody
+changed is no difference. An account starting with a dot is Swift's
+own, a deleted one the reaper's: neither is touched. Its own conf
+file::
 
     [DEFAULT]
     swift_dir = /etc/swift
     devices = /srv/node
     mount_check = true
-    # The container server's address: which devices are this node's.
+    # The container and account servers' address: which devices, and
+    # which replicas, are this node's.
     bind_ip = 0.0.0.0
     bind_port = 6201
+    account_bind_port = 6202
     # log_statsd_host = localhost
 
     [autosync-reconciler]
@@ -30,7 +48,7 @@ missing at one site is found by the others. Its own conf file::
     # autosync_key =     (full-URL style only)
     conn_timeout = 0.5
     node_timeout = 10
-    # Seconds between passes, and containers checked at once.
+    # Seconds between passes, and containers (accounts) checked at once.
     interval = 300
     concurrency = 8
     internal_client_conf_path = /etc/swift/internal-client.conf
@@ -40,7 +58,9 @@ Run it with ``autosync-reconciler /etc/swift/autosync-reconciler.conf``
 must run autosync with ``override_auth = true``: the reconciler's requests
 are signed, not authenticated by a user. Statsd counters (under
 ``autosync-reconciler.``): ``checked``, ``repaired``, ``conflicts``,
-``unreachable``, ``errors``.
+``unreachable``, ``errors`` for containers; ``accounts.checked``,
+``accounts.repaired``, ``accounts.unreachable``, ``accounts.errors`` for
+accounts. A pass ends with one log line of both sets of figures.
 """
 
 import sys
@@ -60,6 +80,10 @@ from swift.common.utils import (
 )
 
 from autosync import config
+from autosync.account_inspection import AccountInspection, inspect_account
+from autosync.account_repair import AccountRepair
+from autosync.account_state import AccountState
+from autosync.account_walk import AccountWalk
 from autosync.clusters import LocalCluster, make_internal_client
 from autosync.config import AutosyncConfig
 from autosync.container_walk import ContainerWalk
@@ -70,6 +94,9 @@ from autosync.placement import PlacementError, parse_placement, parse_site
 SECTION = 'autosync-reconciler'
 DEFAULT_INTERVAL = 300.0
 DEFAULT_CONCURRENCY = 8
+DEFAULT_ACCOUNT_PORT = 6202  # Swift's account server's
+ACCOUNT_COUNTERS = ('accounts.checked', 'accounts.repaired',
+                    'accounts.unreachable', 'accounts.errors')
 
 
 def _positive(conf: dict, option: str, default, kind=float):
@@ -104,6 +131,25 @@ def _container_walk(conf: dict, ring, site_name: str, logger,
         int(conf.get('bind_port', 6201)), site_name, logger, count)
 
 
+def load_account_walk(conf: dict, site_name: str, logger,
+                      count: Callable[[str], None],
+                      ring=None) -> AccountWalk:
+    """The account walk; ``ring`` for tests. A bad ``account_bind_port``
+    raises ``ConfigError`` naming it, before the ring is read."""
+    port = _positive(conf, 'account_bind_port', DEFAULT_ACCOUNT_PORT, int)
+    if port > 65535:
+        raise config.ConfigError('account_bind_port',
+                                 conf['account_bind_port'],
+                                 'expected a port number', section=SECTION)
+    ring = ring or Ring(conf.get('swift_dir', '/etc/swift'),
+                        ring_name='account')
+    return AccountWalk(
+        conf.get('devices', '/srv/node'),
+        config_true_value(conf.get('mount_check', 'true')), ring,
+        whataremyips(conf.get('bind_ip', '0.0.0.0')), port, site_name,
+        logger, count)
+
+
 def load_setup(conf: dict, logger, count: Callable[[str], None],
                local: Optional[LocalCluster] = None, ring=None,
                quiet: bool = False) -> Setup:
@@ -132,7 +178,7 @@ def load_setup(conf: dict, logger, count: Callable[[str], None],
 class AutosyncReconciler(Daemon):
 
     def __init__(self, conf, logger=None, local=None, container_ring=None,
-                 quiet=False):
+                 quiet=False, account_ring=None):
         self.conf = conf
         self.logger = logger or get_logger(conf, log_route=SECTION)
         self.stats = {}
@@ -143,6 +189,9 @@ class AutosyncReconciler(Daemon):
         self.walk = setup.walk
         self.interval = setup.interval
         self.concurrency = setup.concurrency
+        self.account_walk = load_account_walk(
+            conf, self.cfg.my_cluster.name, self.logger, self.count,
+            ring=account_ring)
 
     # -- one container --
 
@@ -176,20 +225,49 @@ class AutosyncReconciler(Daemon):
             self.count('conflicts')
             self.logger.warning('autosync-reconciler: %s: conflict: %s',
                                 where, conflict)
-        for repair in diagnosis.repairs:
-            cluster = self.inspector.cluster(parse_site(repair.site))
-            ok, detail = cluster.apply(account, container, repair)
+        results = [self.repair(account, container, repair)
+                   for repair in diagnosis.repairs]
+        if all(results) and not diagnosis.conflicts:
+            self.settle_container_pending(account, container, found)
+        return found
+
+    def repair(self, account: str, container: str, repair) -> bool:
+        where = '%s/%s' % (account, container)
+        cluster = self.inspector.cluster(parse_site(repair.site))
+        ok, detail = cluster.apply(account, container, repair)
+        if ok:
+            self.count('repaired')
+            self.logger.info('autosync-reconciler: %s: %s at %s (%s)',
+                             where, repair.method, repair.site,
+                             repair.reason)
+        else:
+            self.count('errors')
+            self.logger.error('autosync-reconciler: %s: %s at %s '
+                              'failed: %s (%s)', where, repair.method,
+                              repair.site, detail, repair.reason)
+        return ok
+
+    def settle_container_pending(self, account: str, container: str,
+                                 found: Inspection) -> None:
+        """Every site agrees now: clear this site's pending record of
+        the container (see ``settle_pending``)."""
+        local = self.inspector.local
+        where = '%s/%s' % (account, container)
+        for name in found.diagnosis.settled:
+            if parse_site(name) != self.cfg.my_cluster:
+                continue
+            seen = found.states[name].pending
+            if local.head(account, container).pending != seen:
+                continue
+            ok, detail = local.clear_pending(account, container)
             if ok:
-                self.count('repaired')
-                self.logger.info('autosync-reconciler: %s: %s at %s (%s)',
-                                 where, repair.method, repair.site,
-                                 repair.reason)
+                self.logger.info('autosync-reconciler: %s: every site '
+                                 'agrees, pending record (%s) cleared',
+                                 where, seen)
             else:
                 self.count('errors')
-                self.logger.error('autosync-reconciler: %s: %s at %s '
-                                  'failed: %s (%s)', where, repair.method,
-                                  repair.site, detail, repair.reason)
-        return found
+                self.logger.error('autosync-reconciler: %s: clearing the '
+                                  'pending record failed: %s', where, detail)
 
     def reconcile_or_log(self, account: str, container: str, *args):
         """``reconcile`` in a green thread of its own: what it raises
@@ -202,6 +280,76 @@ class AutosyncReconciler(Daemon):
             self.logger.exception('autosync-reconciler: %s/%s: check failed',
                                   account, container)
 
+    # -- one account --
+
+    def reconcile_account(self, account: str,
+                          here: Optional[AccountState] = None
+                          ) -> AccountInspection:
+        """Check one account's settings at every site and repair them;
+        ``here``: its state at this site, read from the DB here."""
+        found = inspect_account(self.inspector, account,
+                                [here] if here else ())
+        self.count('accounts.checked')
+        diagnosis = found.diagnosis
+        if diagnosis.unreachable:
+            self.count('accounts.unreachable')
+            self.logger.warning('autosync-reconciler: account %s: '
+                                'skipped, %s', account, diagnosis.verdict)
+            return found
+        results = [self.repair_account(account, repair)
+                   for repair in diagnosis.repairs]
+        if all(results):
+            self.settle_pending(account, found)
+        return found
+
+    def repair_account(self, account: str, repair: AccountRepair) -> bool:
+        cluster = self.inspector.cluster(parse_site(repair.site))
+        ok, detail = cluster.apply_account(account, repair)
+        if ok:
+            self.count('accounts.repaired')
+            self.logger.info('autosync-reconciler: account %s: POST at %s '
+                             '(%s)', account, repair.site, repair.reason)
+        else:
+            self.count('accounts.errors')
+            self.logger.error('autosync-reconciler: account %s: POST at %s '
+                              'failed: %s (%s)', account, repair.site,
+                              detail, repair.reason)
+        return ok
+
+    def settle_pending(self, account: str,
+                       found: AccountInspection) -> None:
+        """Every site agrees now: clear this site's pending record. The
+        gatekeeper lets no site clear another's sysmeta; each site's
+        reconciler clears its own. Read again first: a change deferred
+        since the pass read it is pending still."""
+        for name in found.diagnosis.settled:
+            if parse_site(name) != self.cfg.my_cluster:
+                continue
+            seen = found.states[name].pending
+            if self.inspector.local.head_account(account).pending != seen:
+                continue
+            ok, detail = self.inspector.local.clear_account_pending(account)
+            if ok:
+                self.logger.info('autosync-reconciler: account %s: every '
+                                 'site agrees, pending record (%s) cleared',
+                                 account, seen)
+            else:
+                self.count('accounts.errors')
+                self.logger.error('autosync-reconciler: account %s: '
+                                  'clearing the pending record failed: %s',
+                                  account, detail)
+
+    def reconcile_account_or_log(self, account: str,
+                                 here: AccountState) -> None:
+        """``reconcile_account`` in a green thread of its own (see
+        ``reconcile_or_log``)."""
+        try:
+            self.reconcile_account(account, here)
+        except Exception:
+            self.count('accounts.errors')
+            self.logger.exception('autosync-reconciler: account %s: check '
+                                  'failed', account)
+
     # -- passes --
 
     def run_pass(self) -> dict:
@@ -210,14 +358,17 @@ class AutosyncReconciler(Daemon):
         pool = GreenPool(self.concurrency)
         for found in self.walk.managed_containers():
             pool.spawn_n(self.reconcile_or_log, *found)
+        for account, here in self.account_walk.managed_accounts():
+            pool.spawn_n(self.reconcile_account_or_log, account, here)
         pool.waitall()
         elapsed = time.time() - begin
         self.logger.info(
             'autosync-reconciler: pass done in %.2fs: %d checked, %d '
-            'repaired, %d conflicts, %d unreachable, %d errors', elapsed,
+            'repaired, %d conflicts, %d unreachable, %d errors; accounts: '
+            '%d checked, %d repaired, %d unreachable, %d errors', elapsed,
             *(self.stats.get(k, 0) for k in (
                 'checked', 'repaired', 'conflicts', 'unreachable',
-                'errors')))
+                'errors') + ACCOUNT_COUNTERS))
         return dict(self.stats, elapsed=elapsed)
 
     def run_once(self, *args, **kwargs):

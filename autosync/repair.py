@@ -22,9 +22,13 @@ them. The rules, in order:
   earlier in the placement wins, so every site decides the same.
 * The ring: site i syncs to site i+1 of the placement, all with one key:
   the key most sites hold (on a tie, the one earliest in the placement).
+* A pending record (a change the filter applied at a site and could not
+  carry to others yet) makes the verdict "pending at <sites>", not a
+  fault; once the repairs are made, it is settled.
 """
 
 import collections
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -37,6 +41,13 @@ from autosync.placement import (
     parse_placement,
     same_sync_target,
     sync_target,
+)
+from autosync.protocol import (
+    REMOVE_CONTAINER_META_PREFIX,
+    SYNC_KEY,
+    SYNC_TO,
+    USER_META_PREFIX,
+    parse_pending,
 )
 from autosync.state import ContainerState
 
@@ -59,6 +70,22 @@ class Repair:
     changed_at: str = ''
 
 
+def client_headers(repair: Repair) -> dict:
+    """A repair as a client would send it: metadata, its removals, the
+    ring (autosync's records go by each site's own names)."""
+    headers = dict(repair.metadata)
+    if repair.sync_to is not None:
+        headers[SYNC_TO] = repair.sync_to
+        headers[SYNC_KEY] = repair.sync_key or ''
+    for name in repair.remove:
+        if name.startswith(USER_META_PREFIX):
+            headers[REMOVE_CONTAINER_META_PREFIX +
+                    name[len(USER_META_PREFIX):]] = 'x'
+        else:
+            headers[name] = ''  # an ACL: empty removes it
+    return headers
+
+
 @dataclass(frozen=True)
 class Diagnosis:
     verdict: str
@@ -66,6 +93,9 @@ class Diagnosis:
     repairs: Tuple[Repair, ...] = ()
     conflicts: Tuple[str, ...] = ()
     unreachable: Tuple[str, ...] = ()
+    # Sites holding a pending record that is settled once ``repairs``
+    # are made (at once if there are none).
+    settled: Tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -131,17 +161,30 @@ def diagnose(account: str, container: str, placement: Sequence[Site],
     gone = [s for s in ordered if not s.exists]
     extras = [s for name, s in sorted(states.items())
               if name not in order and s.exists]
+    settled = tuple(s.site for s in ordered if s.pending)
     if not live:
-        return Diagnosis('deleted at every site')
+        return Diagnosis('deleted at every site', settled=settled)
     newest_put = max(live, key=lambda s: _ts(s.put_timestamp))
     deleted = [s for s in gone if s.deleted]
     newest_delete = max(deleted, key=lambda s: _ts(s.delete_timestamp),
                         default=None)
     if newest_delete and _ts(newest_delete.delete_timestamp) > _ts(
             newest_put.put_timestamp):
-        return _carry_delete(newest_delete, live)
-    return _keep(account, container, placement, version, order, live, gone,
-                 extras, new_key)
+        found = _carry_delete(newest_delete, live)
+    else:
+        found = _keep(account, container, placement, version, order, live,
+                      gone, extras, new_key)
+    return dataclasses.replace(
+        found, verdict=_pending(ordered) if found.repairs and any(
+            s.pending for s in ordered) else found.verdict,
+        settled=settled)
+
+
+def _pending(ordered: Sequence[ContainerState]) -> str:
+    """The verdict while a change applied at one site waits for others:
+    where it is pending (``protocol.pending_value`` records it)."""
+    return 'pending at %s' % '; '.join(
+        parse_pending(s.pending)[1] for s in ordered if s.pending)
 
 
 def _carry_delete(newest_delete: ContainerState,

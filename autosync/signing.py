@@ -56,6 +56,14 @@ SIGNATURE_SHAPE = re.compile(
 
 
 @dataclass(frozen=True)
+class Verified:
+    """What a signature that verifies tells: its nonce, and when it was
+    made (whole seconds, by the sender's clock)."""
+    nonce: str
+    signed_at: int
+
+
+@dataclass(frozen=True)
 class SignedFields:
     method: str
     path: str
@@ -118,9 +126,9 @@ def sign(key: str, fields: SignedFields, now: Optional[float] = None) -> str:
 
 def verify(keys: Sequence[Optional[str]], fields: SignedFields,
            auth_value: Optional[str], window: float,
-           now: Optional[float] = None) -> str:
-    """Check an X-Autosync-Auth value; return its nonce or raise
-    SignatureError."""
+           now: Optional[float] = None) -> Verified:
+    """Check an X-Autosync-Auth value; return its nonce and time, or
+    raise SignatureError."""
     usable_keys = [k for k in keys if k]
     if not usable_keys:
         raise SignatureError('as:no-key',
@@ -141,7 +149,7 @@ def verify(keys: Sequence[Optional[str]], fields: SignedFields,
                                      signature.encode('ascii'))
     if not valid:
         raise SignatureError('as:bad-sig', 'signature does not verify')
-    return nonce
+    return Verified(nonce, int(timestamp))
 
 
 def _parts(auth_value: Optional[str]) -> Tuple[str, str, str]:

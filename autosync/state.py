@@ -12,6 +12,8 @@ gets them under the names below, which the gatekeeper lets out::
     X-Autosync-Placement-Version   when that placement was decided
     X-Autosync-Changed-At          when a client last changed its
                                    metadata (the same at every site)
+    X-Autosync-Pending             a change applied here that other
+                                   sites could not take yet, and where
 
 Pure: headers in, a ``ContainerState`` out.
 """
@@ -32,6 +34,8 @@ from autosync.protocol import (
     CHANGED_SYSMETA,
     DELETE_TIMESTAMP_HEADER,
     OBJECT_COUNT_HEADER,
+    PENDING_HEADER,
+    PENDING_SYSMETA,
     PLACEMENT_HEADER,
     PLACEMENT_SYSMETA,
     PUT_TIMESTAMP_HEADER,
@@ -49,6 +53,7 @@ EXPOSED = {
     PLACEMENT_SYSMETA.lower(): PLACEMENT_HEADER,
     VERSION_SYSMETA.lower(): VERSION_HEADER,
     CHANGED_SYSMETA.lower(): CHANGED_AT_HEADER,
+    (PENDING_SYSMETA % 'Container').lower(): PENDING_HEADER,
 }
 ZERO = Timestamp(0).internal
 
@@ -87,6 +92,7 @@ class ContainerState:
     placement: str = ''
     placement_version: str = ''
     changed_at: str = ''
+    pending: str = ''  # protocol.pending_value, as recorded here
     sync_to: str = ''
     sync_key: str = field(default='', repr=False)
     metadata: Dict[str, str] = field(default_factory=dict)
@@ -159,6 +165,7 @@ def from_headers(site: str, status: Optional[int], headers: Dict[str, str],
         placement=headers.get(PLACEMENT_HEADER.lower(), ''),
         placement_version=headers.get(VERSION_HEADER.lower(), ''),
         changed_at=headers.get(CHANGED_AT_HEADER.lower(), ''),
+        pending=headers.get(PENDING_HEADER.lower(), ''),
         sync_to=headers.get(SYNC_TO.lower(), ''),
         sync_key=headers.get(SYNC_KEY.lower(), ''),
         metadata=client_metadata(headers) if status // 100 == 2 else {},

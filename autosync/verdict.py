@@ -25,6 +25,8 @@ class SiteAnswer:
                           repr=False)
     # The whole body, when the caller asked for it (a listing).
     body: bytes = field(default=b'', compare=False, hash=False, repr=False)
+    # No answer within conn_timeout or node_timeout (error_limiting.py).
+    timed_out: bool = field(default=False, compare=False)
 
     @property
     def ok(self) -> bool:

@@ -211,6 +211,15 @@ class Client(object):
             self.conn = None
 
 
+def expect_2xx(client: Client, method: str, path: str,
+               body: bytes = b'') -> None:
+    """``client.request``, for setup: anything but a 2xx ends the run."""
+    status = client.request(method, path, body)
+    if status is None or status // 100 != 2:
+        raise RuntimeError('%s %s at port %d answered %s'
+                           % (method, path, client.port, status))
+
+
 def login(port: int, user: str = USER, key: str = KEY) -> str:
     """A tempauth token for ``user``, taken once before measuring."""
     conn = http.client.HTTPConnection('127.0.0.1', port, timeout=30)
@@ -263,11 +272,15 @@ class Pair(object):
     them, this does).
 
     ``a`` and ``b`` are the proxies' ports; ``token(cluster)`` logs in.
+    ``choices`` are more of ``up``'s settings (``site_down='refuse'``,
+    ``error_suppression_interval=5``).
     """
 
-    def __init__(self, autosync: bool = True, sync_interval: float = 5.0):
+    def __init__(self, autosync: bool = True, sync_interval: float = 5.0,
+                 **choices):
         self.autosync = autosync
         self.sync_interval = sync_interval
+        self.choices = choices
         parent = '/dev/shm' if os.access('/dev/shm', os.W_OK) else None
         self.data_dir = tempfile.mkdtemp(prefix='autosync-bench-',
                                          dir=parent)
@@ -280,7 +293,7 @@ class Pair(object):
         started = time.monotonic()
         settings = control.merge_settings(
             None, {'a': self.a, 'b': self.b}, autosync=self.autosync,
-            sync_interval=self.sync_interval)
+            sync_interval=self.sync_interval, **self.choices)
         control.up(self.layout, settings)
         say('pair %s up in %.1f s (ports %d, %d)', self.label,
             time.monotonic() - started, self.a, self.b)

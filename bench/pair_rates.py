@@ -31,6 +31,7 @@ from common import (
     Client,
     Pair,
     Row,
+    expect_2xx,
     interleaved,
     main,
     median,
@@ -118,13 +119,6 @@ class Target(object):
             thread.join()
         self.errors += sum(errors)
         return sum(counts), time.monotonic() - started
-
-
-def expect_2xx(client: Client, method: str, path: str,
-               body: bytes = b'') -> None:
-    status = client.request(method, path, body)
-    if status is None or status // 100 != 2:
-        raise RuntimeError('%s %s answered %s' % (method, path, status))
 
 
 def compare(targets, label: str, make_request, clients: int,

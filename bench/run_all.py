@@ -4,7 +4,8 @@ Each benchmark runs in a process of its own (one's eventlet patching or
 pairs cannot touch the next), its progress shown as it goes; at the end
 come the machine (cores, load, Swift and Python versions) and the table
 of every figure with its same-run baseline, the ratio and the target.
-About 4 minutes on a 2-core machine (about 2 with --quick).
+About 9 minutes on a 2-core machine (about 5 with --quick; site_down
+alone takes 5, or 3).
 
     python bench/run_all.py [--quick] [--only NAME ...]
 """
@@ -21,7 +22,8 @@ from importlib.metadata import version
 from common import load_rows, print_table, say
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BENCHMARKS = ('hot_path', 'fanout', 'pair_rates', 'sync_delay')
+BENCHMARKS = ('hot_path', 'fanout', 'pair_rates', 'sync_delay',
+              'site_down')
 
 
 def swift_processes() -> int:

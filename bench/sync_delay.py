@@ -24,6 +24,7 @@ from common import (
     Client,
     Pair,
     Row,
+    expect_2xx,
     main,
     median,
     pairs_up,
@@ -71,21 +72,16 @@ def put_objects(pair: Pair, tokens, count: int):
             time.sleep(max(0.0, next_at - time.monotonic()))
             next_at += spacing
             name = '%s-%03d' % (source, number)
-            status = clients[source].request(
-                'PUT', '/v1/%s/%s/%s' % (ACCOUNT, CONTAINER, name), b'x')
-            if status is None or status // 100 != 2:
-                raise RuntimeError('PUT %s at %s answered %s'
-                                   % (name, source, status))
+            expect_2xx(clients[source], 'PUT', '/v1/%s/%s/%s' % (
+                ACCOUNT, CONTAINER, name), b'x')
             written[name] = (source, time.monotonic())
     return written
 
 
 def measure(pair: Pair, count: int):
     tokens = {c: pair.token(c) for c in 'ab'}
-    status = Client(pair.a, tokens['a']).request(
-        'PUT', '/v1/%s/%s' % (ACCOUNT, CONTAINER))
-    if status is None or status // 100 != 2:
-        raise RuntimeError('container PUT at A answered %s' % status)
+    expect_2xx(Client(pair.a, tokens['a']), 'PUT',
+               '/v1/%s/%s' % (ACCOUNT, CONTAINER))
     pollers = {target: Poller(getattr(pair, target), tokens[target],
                               source + '-')
                for source, target in DIRECTIONS}

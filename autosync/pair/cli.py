@@ -27,6 +27,7 @@ from autosync.pair.layout import (
     DEFAULT_SITES,
     DEFAULT_SYNC_INTERVAL,
     REALM,
+    SITE_DOWN_MODES,
     SITE_NAMES,
     STYLES,
     USERS,
@@ -116,6 +117,12 @@ def print_tour(layout: Layout, settings: Settings,
         print('  autosync: realm style, %s' % describe_ring(settings))
     else:
         print('  autosync: full-URL style')
+    if settings.autosync:
+        print('  site_down = %s: %s' % (settings.site_down, {
+            'defer': 'a change a site cannot take is answered here '
+                     '(X-Autosync-Pending) and carried by the reconciler',
+            'refuse': 'a change a site cannot take is an error naming '
+                      'it'}[settings.site_down]))
     if settings.placement_conf:
         print('  placement: [%s] before autosync (--placement-conf)'
               % render.PLACEMENT_SECTION)
@@ -167,7 +174,8 @@ def cmd_up(args) -> int:
     settings = control.merge_settings(
         layout.load_settings(), ports, style=args.style,
         autosync=args.autosync, sync_interval=args.sync_interval,
-        sites=args.sites,
+        sites=args.sites, site_down=args.site_down,
+        error_suppression_interval=args.error_suppression_interval,
         placement_conf=read_placement_conf(args.placement_conf))
     beyond = sorted(set(ports) - set(settings.clusters))
     if beyond:
@@ -283,6 +291,13 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument('--sync-interval', type=float, metavar='SECONDS',
                     help='container-sync interval (default %g)'
                     % DEFAULT_SYNC_INTERVAL)
+    up.add_argument('--site-down', choices=SITE_DOWN_MODES,
+                    help='what a change does when another site cannot '
+                    'take it: defer (default: answered here, carried by '
+                    'the reconciler) or refuse (an error naming the site)')
+    up.add_argument('--error-suppression-interval', type=float,
+                    metavar='SECONDS', help='how long a failing site '
+                    'stays error-limited (default 60, as Swift)')
     up.add_argument('--placement-conf', metavar='FILE',
                     help='a file holding one [filter:placement] section '
                     '(with its "use = egg:..." line): it goes into every '

@@ -1,15 +1,19 @@
 """Bring the pair up, take it down, report on it: the Python API.
 
 ``autosync-pair`` (``cli``) and the integration tests' fixture both go
-through these functions. Every process is started and stopped through
-its PID file (``process``); nothing is ever stopped by name.
+through these functions; the tests and benchmarks also hang a cluster's
+proxy here (``proxy_hung``). Every process is started, stopped and
+signalled through its PID file (``process``); nothing is ever signalled
+by name.
 """
 
+import contextlib
 import dataclasses
 import os
 import shutil
+import signal
 import subprocess
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 from autosync.pair import health, process, render, rings, services
 from autosync.pair.layout import Layout, Settings
@@ -193,6 +197,26 @@ def down(layout: Layout, clusters: Optional[Iterable[str]] = None,
                                               os.path.basename(
                                                   layout.settings_file)))
     return stopped
+
+
+@contextlib.contextmanager
+def proxy_hung(layout: Layout, cluster: str) -> Iterator[None]:
+    """``cluster``'s proxy server and its workers stopped (SIGSTOP) for
+    the block, continued (SIGCONT) after: the kernel still takes
+    connections into the listen backlog and nothing answers, which is
+    what a hung host looks like to the other sites."""
+    started = process.running(layout.pid_file(cluster, 'proxy-server'))
+    if started is None:
+        raise PairError('cluster %s: its proxy server is not running'
+                        % cluster)
+    # The server leads a process group of its own (process.start) that
+    # holds it and every worker it forked: one signal reaches them all.
+    os.killpg(started.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(started.pid, signal.SIGCONT)
 
 
 def status(layout: Layout, settings: Settings) -> List[ProcessStatus]:

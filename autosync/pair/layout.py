@@ -32,6 +32,10 @@ REALM = 'autosync'
 STYLES = ('realm', 'url')
 DEFAULT_PORTS = {c: 8180 + 100 * i for i, c in enumerate(SITE_NAMES)}
 DEFAULT_SYNC_INTERVAL = 5.0
+# The filter's site_down: the pair shows the reconciler carrying what a
+# site that was down missed.
+SITE_DOWN_MODES = ('refuse', 'defer')
+DEFAULT_SITE_DOWN = 'defer'
 DATA_DIR_ENV = 'AUTOSYNC_PAIR_DIR'
 SETTINGS_FILE = 'pair.json'
 
@@ -93,6 +97,9 @@ class Settings:
     sites: int = DEFAULT_SITES
     # A [filter:placement] section for every proxy, '' for none.
     placement_conf: str = ''
+    site_down: str = DEFAULT_SITE_DOWN
+    # Seconds a failing site stays error-limited (Swift's default).
+    error_suppression_interval: float = 60.0
 
     @classmethod
     def new(cls, ports: Optional[Dict[str, int]] = None,
@@ -146,6 +153,12 @@ class Settings:
                 'overlap' % (', '.join('--port-%s %d' % (c, self.ports[c])
                                        for c in self.clusters),
                              len(PORT_OFFSETS)))
+        if self.site_down not in SITE_DOWN_MODES:
+            raise ValueError('--site-down %r: must be %s' % (
+                self.site_down, ' or '.join(SITE_DOWN_MODES)))
+        if self.error_suppression_interval <= 0:
+            raise ValueError('--error-suppression-interval %r: must be '
+                             'positive' % self.error_suppression_interval)
         if self.sync_interval <= 0:
             raise ValueError('--sync-interval %r: must be positive'
                              % self.sync_interval)
@@ -159,7 +172,8 @@ class Settings:
 
 
 # Settings an error message may show (the others are secrets or long).
-SHOWN_SETTINGS = ('ports', 'style', 'autosync', 'sync_interval', 'sites')
+SHOWN_SETTINGS = ('ports', 'style', 'autosync', 'sync_interval', 'sites',
+                  'site_down')
 
 
 @dataclasses.dataclass(frozen=True)

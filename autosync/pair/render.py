@@ -104,7 +104,10 @@ def autosync_filter(settings: Settings, cluster: str) -> str:
     if not settings.autosync:
         return ''
     return ('\n[filter:autosync]\nuse = egg:swift-autosync#autosync\n%s\n'
-            'override_auth = true\n' % autosync_options(settings, cluster))
+            'override_auth = true\nsite_down = %s\n'
+            'error_suppression_interval = %g\n' % (
+                autosync_options(settings, cluster), settings.site_down,
+                settings.error_suppression_interval))
 
 
 def tempauth_users() -> str:

@@ -17,7 +17,10 @@ Fixtures:
     containers on A and C only (``e2e_helpers.logs_rules('ac')``).
 ``pair_factory`` (session)
     ``pair_factory(style='realm', autosync=True, sync_interval=5.0,
-    sites=2, placement_conf=None)`` brings up one more pair; all are
+    sites=2, placement_conf=None, site_down='refuse',
+    error_suppression_interval=None)`` brings up one
+    more pair (``autosync-pair up`` defers by default; tests of a site
+    that is down say which mode they test); all are
     taken down at the end. ``sites=3`` gives clusters a, b and c in one
     realm; ``placement_conf`` is the text of a ``[filter:placement]``
     section for every proxy (``autosync-pair up --placement-conf``).
@@ -258,7 +261,9 @@ def pair_factory():
 
     def make(style: str = 'realm', autosync: bool = True,
              sync_interval: float = DEFAULT_SYNC_INTERVAL, sites: int = 2,
-             placement_conf: Optional[str] = None) -> Pair:
+             placement_conf: Optional[str] = None,
+             site_down: str = 'refuse',
+             error_suppression_interval: Optional[float] = None) -> Pair:
         require_memcached()
         for attempt in range(UP_ATTEMPTS):
             # Swift keeps object metadata in xattrs: tmpfs holds more.
@@ -269,7 +274,11 @@ def pair_factory():
             started.append(new)
             args = ['--sites', str(sites), '--style', style,
                     '--autosync' if autosync else '--no-autosync',
-                    '--sync-interval', str(sync_interval)]
+                    '--sync-interval', str(sync_interval),
+                    '--site-down', site_down]
+            if error_suppression_interval is not None:
+                args += ['--error-suppression-interval',
+                         str(error_suppression_interval)]
             for name, port in ports.items():
                 args += ['--port-' + name, str(port)]
             if placement_conf is not None:

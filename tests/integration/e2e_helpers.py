@@ -1,7 +1,9 @@
 """What the end-to-end tests share: names, look-ups at both sites,
 clean-up, raw HTTP for requests swiftclient will not send, the shape of
 a correctly wired sync ring, the placement rules of the three-site
-modules and an account ACL that lets a non-owner write.
+modules, an account ACL that lets a non-owner write, a pair of a
+module's own, a cluster stopped for a while, ``autosync status`` and a
+change made behind autosync's back.
 
 Not called helpers.py: in a run of the whole tree, the unit tests'
 helpers.py and this one would share one module name.
@@ -10,17 +12,22 @@ helpers.py and this one would share one module name.
 import concurrent.futures
 import contextlib
 import http.client
+import json
 import os
+import subprocess
+import sys
 import time
 import uuid
 from typing import Dict, Optional, Tuple
 from urllib.parse import quote
 
+import pytest
 from swiftclient import client
 
 from autosync.pair import process, render
 from autosync.pair.cli import DEFAULT_USER
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 ACCOUNT = 'AUTH_test'
 SYNC_KEY_HEX_CHARS = 64  # autosync's keys are 256-bit, in hex
 TIMEOUT = 10.0
@@ -255,3 +262,66 @@ def pair_for_module(pair_factory, **kwargs):
     if not getattr(made, 'is_down', False) and \
             not os.environ.get('AUTOSYNC_PAIR_KEEP'):
         made.down()
+
+
+def pair_of_its_own():
+    """``duo = pair_of_its_own()`` in a test module: a module fixture, a
+    pair for that module alone (its tests stop and start its clusters),
+    taken down when the module is done."""
+    @pytest.fixture(scope='module')
+    def duo(pair_factory):
+        yield from pair_for_module(pair_factory)
+    return duo
+
+
+@contextlib.contextmanager
+def stopped(cluster):
+    """``cluster`` stopped for the block (its data stays), and started
+    again whatever happens."""
+    cluster.stop()
+    try:
+        yield
+    finally:
+        cluster.start()
+
+
+def fails_with(status: int, call, *args, **kwargs
+               ) -> client.ClientException:
+    """``call(*args, **kwargs)`` must fail with HTTP ``status``."""
+    with pytest.raises(client.ClientException) as caught:
+        call(*args, **kwargs)
+    assert caught.value.http_status == status, caught.value
+    return caught.value
+
+
+def autosync_status(pair, *args: str, cluster: str = 'a'
+                    ) -> Tuple[int, str]:
+    """``autosync status ARGS`` with ``cluster``'s reconciler conf:
+    (exit status, stdout); a status that cannot run fails the test."""
+    conf = pair.layout.conf(cluster, 'autosync-reconciler.conf')
+    result = subprocess.run(
+        [sys.executable, '-m', 'autosync.cli', 'status', '--conf', conf,
+         *args], capture_output=True, text=True, timeout=120)
+    assert result.returncode in (0, 1), result.stderr
+    return result.returncode, result.stdout
+
+
+def status_reports(pair, where: str, cluster: str = 'a'
+                   ) -> Tuple[int, list]:
+    """``autosync status --json WHERE`` at ``cluster``: (exit status,
+    the reports)."""
+    code, shown = autosync_status(pair, '--json', where, cluster=cluster)
+    return code, json.loads(shown)
+
+
+def behind_autosync(pair, cluster: str, name: str, *change: str) -> None:
+    """POST NAME=VALUE pairs to, or DELETE, container ``name`` of
+    ACCOUNT at ``cluster`` only, through its internal client
+    (break_container.py): autosync sees none of it."""
+    subprocess.run(
+        [sys.executable, '-m', 'autosync.pair.launcher',
+         pair.layout.swift_dir(cluster), 'break_container:main',
+         pair.layout.conf(cluster, 'internal-client.conf'), ACCOUNT, name,
+         *change],
+        check=True, cwd=HERE, env=dict(os.environ, PYTHONPATH=HERE),
+        timeout=60)

@@ -3,64 +3,34 @@ delete and re-create, one autosync-reconciler pass on each site makes
 the sites agree, and ``autosync status`` says what it sees."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
-from swiftclient import client
 
 from e2e_helpers import (
     ACCOUNT,
+    Sites,
     assert_synced_both_ways,
-    connections,
+    behind_autosync,
+    fails_with,
     head_container,
-    pair_for_module,
-    purge,
-    unique,
+    pair_of_its_own,
+    status_reports,
+    stopped,
 )
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-@pytest.fixture(scope='module')
-def duo(pair_factory):
-    """A pair of its own: these tests stop and start its clusters."""
-    yield from pair_for_module(pair_factory)
+duo = pair_of_its_own()
 
 
 @pytest.fixture
-def conns(duo):
-    both = connections(duo)
-    made = []
-    yield both, made
-    for name in made:
-        purge(list(both.values()), name)
+def sites(duo):
+    with Sites(duo) as both:
+        yield both
 
 
-class Sites:
-    """``sites.a`` / ``sites.b``: what assert_synced_both_ways wants."""
-
-    def __init__(self, both):
-        self.a, self.b = both['a'], both['b']
-
-
-def new_container(conns, **headers):
-    both, made = conns
-    name = unique('rec-')
-    made.append(name)
-    both['a'].put_container(name, headers=headers)
+def new_container(sites, **headers):
+    name = sites.container(prefix='rec-')
+    sites.a.put_container(name, headers=headers)
     return name
-
-
-def status(duo, where, cluster='a'):
-    """``autosync status --json WHERE`` at ``cluster``: (exit, reports)."""
-    conf = duo.layout.conf(cluster, 'autosync-reconciler.conf')
-    result = subprocess.run(
-        [sys.executable, '-m', 'autosync.cli', 'status', '--conf', conf,
-         '--json', where], capture_output=True, text=True, timeout=120)
-    assert result.returncode in (0, 1), result.stderr
-    return result.returncode, json.loads(result.stdout)
 
 
 def reconcile_everywhere(duo, order='ab'):
@@ -68,34 +38,12 @@ def reconcile_everywhere(duo, order='ab'):
         duo.run('reconcile', name)
 
 
-def behind_autosync(duo, cluster, name, *change):
-    """POST NAME=VALUE pairs to, or DELETE, ``name`` at ``cluster``
-    only (break_container.py)."""
-    subprocess.run(
-        [sys.executable, '-m', 'autosync.pair.launcher',
-         duo.layout.swift_dir(cluster), 'break_container:main',
-         duo.layout.conf(cluster, 'internal-client.conf'), ACCOUNT, name,
-         *change],
-        check=True, cwd=HERE, env=dict(os.environ, PYTHONPATH=HERE),
-        timeout=60)
-
-
-def fails_with(status_code, call, *args, **kwargs):
-    with pytest.raises(client.ClientException) as caught:
-        call(*args, **kwargs)
-    assert caught.value.http_status == status_code, caught.value
-    return caught.value
-
-
-def test_changes_made_while_b_was_down_are_carried_to_b(duo, conns):
-    both, made = conns
-    a, b = both['a'], both['b']
-    changed = new_container(conns)
-    deleted = new_container(conns)
-    duo.b.stop()
-    try:
-        created = unique('rec-')
-        made.append(created)
+def test_changes_made_while_b_was_down_are_carried_to_b(duo, sites):
+    a, b = sites.a, sites.b
+    changed = new_container(sites)
+    deleted = new_container(sites)
+    with stopped(duo.b):
+        created = sites.container(prefix='rec-')
         # Non-ASCII: what the DB holds and what a HEAD shows differ in
         # form, and the reconciler must read them as one value.
         fails_with(503, a.put_container, created,
@@ -105,16 +53,15 @@ def test_changes_made_while_b_was_down_are_carried_to_b(duo, conns):
         # Nobody can tell whether B's copy is empty: nothing deleted.
         fails_with(503, a.delete_container, deleted)
         assert head_container(a, deleted) is not None
-    finally:
-        duo.b.start()
-    code, reports = status(duo, ACCOUNT + '/' + created)
+    code, reports = status_reports(duo, ACCOUNT + '/' + created)
     assert code == 1
-    assert reports[0]['verdict'] == 'missing at //autosync/b', reports
+    # Applied at A, refused: recorded as pending, not shown as broken.
+    assert reports[0]['verdict'] == 'pending at //autosync/b', reports
     assert head_container(b, created) is None
 
     reconcile_everywhere(duo)
 
-    key = assert_synced_both_ways(Sites(both), created)
+    key = assert_synced_both_ways(sites, created)
     assert head_container(b, created)['x-container-meta-colour'] == 'grün'
     assert head_container(b, changed)['x-container-meta-colour'] == 'rød'
     assert head_container(b, deleted) is not None
@@ -122,7 +69,8 @@ def test_changes_made_while_b_was_down_are_carried_to_b(duo, conns):
     assert head_container(a, deleted) is None
     assert head_container(b, deleted) is None
     for name in (created, changed):
-        code, reports = status(duo, ACCOUNT + '/' + name, cluster='b')
+        code, reports = status_reports(duo, ACCOUNT + '/' + name,
+                                       cluster='b')
         assert code == 0 and reports[0]['verdict'] == 'in sync', reports
     # The ring works: an object written at B reaches A in one pass.
     b.put_object(created, 'after', b'reconciled')
@@ -131,14 +79,13 @@ def test_changes_made_while_b_was_down_are_carried_to_b(duo, conns):
     assert head_container(a, created)['x-container-sync-key'] == key
 
 
-def test_broken_ring_is_reported_then_repaired_in_one_pass(duo, conns):
-    both, _ = conns
-    name = new_container(conns)
-    key = assert_synced_both_ways(Sites(both), name)
+def test_broken_ring_is_reported_then_repaired_in_one_pass(duo, sites):
+    name = new_container(sites)
+    key = assert_synced_both_ways(sites, name)
     wrong = '//autosync/b/%s/elsewhere' % ACCOUNT
     behind_autosync(duo, 'b', name, 'X-Container-Sync-To=' + wrong,
                     'X-Container-Sync-Key=other')
-    code, reports = status(duo, ACCOUNT + '/' + name)
+    code, reports = status_reports(duo, ACCOUNT + '/' + name)
     assert code == 1
     assert reports[0]['verdict'] == 'broken ring', reports
     by_site = {s['site']: s for s in reports[0]['sites']}
@@ -149,54 +96,48 @@ def test_broken_ring_is_reported_then_repaired_in_one_pass(duo, conns):
 
     duo.run('reconcile', 'a')
 
-    assert assert_synced_both_ways(Sites(both), name) == key
-    assert status(duo, ACCOUNT + '/' + name)[0] == 0
-
-
-def while_down(cluster, call, name):
-    """``call(name)`` with ``cluster`` stopped: the client gets a 503."""
-    cluster.stop()
-    try:
-        fails_with(503, call, name)
-    finally:
-        cluster.start()
+    assert assert_synced_both_ways(sites, name) == key
+    assert status_reports(duo, ACCOUNT + '/' + name)[0] == 0
 
 
 def delete_at_a_only(duo, a, name):
     """A delete that reached A only. Through autosync, a DELETE while B
     is down deletes nothing (503): this is the state a delete at A
     leaves when it crosses a re-create at B."""
-    while_down(duo.b, a.delete_container, name)
+    with stopped(duo.b):
+        fails_with(503, a.delete_container, name)
     assert head_container(a, name) is not None
     behind_autosync(duo, 'a', name, 'DELETE')
 
 
 def put_at_b_while_a_is_down(duo, b, name):
-    while_down(duo.a, b.put_container, name)
+    """A re-create at B: a bare PUT of a container B holds, wired,
+    changes nothing autosync carries (it is answered at B alone), and
+    moves B's put time past A's delete."""
+    with stopped(duo.a):
+        b.put_container(name)
 
 
 @pytest.mark.parametrize('order', ['ab', 'ba'])
 def test_a_recreate_after_the_delete_brings_the_container_back(
-        duo, conns, order):
-    both, _ = conns
-    name = new_container(conns)
-    delete_at_a_only(duo, both['a'], name)
-    put_at_b_while_a_is_down(duo, both['b'], name)  # later: wins
+        duo, sites, order):
+    name = new_container(sites)
+    delete_at_a_only(duo, sites.a, name)
+    put_at_b_while_a_is_down(duo, sites.b, name)  # later: wins
     reconcile_everywhere(duo, order)
-    key = assert_synced_both_ways(Sites(both), name)
+    key = assert_synced_both_ways(sites, name)
     reconcile_everywhere(duo, order[::-1])  # and again: nothing moves
-    assert assert_synced_both_ways(Sites(both), name) == key
+    assert assert_synced_both_ways(sites, name) == key
 
 
 @pytest.mark.parametrize('order', ['ab', 'ba'])
-def test_a_delete_after_the_recreate_deletes_everywhere(duo, conns, order):
-    both, _ = conns
-    name = new_container(conns)
-    put_at_b_while_a_is_down(duo, both['b'], name)
-    delete_at_a_only(duo, both['a'], name)  # later: wins
+def test_a_delete_after_the_recreate_deletes_everywhere(duo, sites, order):
+    name = new_container(sites)
+    put_at_b_while_a_is_down(duo, sites.b, name)
+    delete_at_a_only(duo, sites.a, name)  # later: wins
     reconcile_everywhere(duo, order)
-    assert head_container(both['a'], name) is None
-    assert head_container(both['b'], name) is None
+    assert head_container(sites.a, name) is None
+    assert head_container(sites.b, name) is None
     reconcile_everywhere(duo, order[::-1])
-    assert head_container(both['a'], name) is None
-    assert head_container(both['b'], name) is None
+    assert head_container(sites.a, name) is None
+    assert head_container(sites.b, name) is None

@@ -35,7 +35,7 @@ from swift.common.middleware.gatekeeper import (
     make_exclusion_test,
 )
 from swift.common.request_helpers import remove_items
-from swift.common.swob import Request, Response
+from swift.common.swob import Request, Response, wsgi_to_str
 from swift.common.utils import Timestamp, split_path
 
 from autosync import config
@@ -118,7 +118,8 @@ class FakeSwift(object):
     answer instead of doing the work. ``put_timestamps`` and
     ``delete_timestamps`` map a container path to when it was last PUT
     and deleted (HEAD shows them as X-Backend-PUT/DELETE-Timestamp);
-    ``listings`` maps a container path to the entries a GET lists.
+    ``listings`` maps a container (account) path to the entries a GET
+    lists, by ``marker`` and ``limit``.
     """
 
     def __init__(self):
@@ -168,11 +169,16 @@ class FakeSwift(object):
 
     def do_GET(self, req, path, container):
         resp = self.do_HEAD(req, path, container)
-        if container is None or not resp.is_success:
+        if not resp.is_success:
             return resp
+        # A page from ``marker``, as the container and account servers.
+        marker = wsgi_to_str(req.params.get('marker', ''))
+        listed = [entry for entry in self.listings[path]
+                  if entry['name'] > marker][
+                      :int(req.params.get('limit', 10000))]
         resp.status = 200
         resp.content_type = 'application/json; charset=utf-8'
-        resp.body = json.dumps(self.listings[path]).encode('utf-8')
+        resp.body = json.dumps(listed).encode('utf-8')
         return resp
 
     def do_PUT(self, req, path, container):
@@ -208,9 +214,14 @@ class FakeSwift(object):
 
     @staticmethod
     def _metadata(req):
-        return {k: v for k, v in req.headers.items()
+        # X-Remove-<level>-Meta-<name> clears <name>, as the proxy does.
+        removed = {k.replace('-Remove', '', 1): '' for k in req.headers
+                   if k.lower().startswith(('x-remove-container-meta-',
+                                            'x-remove-account-meta-'))}
+        kept = {k: v for k, v in req.headers.items()
                 if k.lower().startswith(('x-container-', 'x-account-',
                                          'x-versions-', 'x-history-'))}
+        return dict(kept, **removed)
 
     def calls_for(self, method, path=None):
         return [c for c in self.calls if c[0] == method and

@@ -170,3 +170,35 @@ def test_realm_cluster_without_endpoint(realms):
 def test_realm_site_without_realms_conf():
     assert_refused({'autosync_my_cluster': '//r1/dc1'},
                    'autosync_my_cluster', '//r1/dc1')
+
+
+# -- a site that is down --
+
+def test_site_down_refuses_by_default_with_swifts_error_limits():
+    cfg = parse(PAIR)
+    assert (cfg.site_down, cfg.defers) == ('refuse', False)
+    assert (cfg.error_suppression_interval,
+            cfg.error_suppression_limit) == (60.0, 10)
+
+
+@pytest.mark.parametrize('value', ['defer', ' Defer '])
+def test_site_down_defer(value):
+    assert parse(dict(PAIR, site_down=value)).defers
+
+
+@pytest.mark.parametrize('value', ['', 'later', 'true'])
+def test_site_down_must_be_refuse_or_defer(value):
+    why = assert_refused(dict(PAIR, site_down=value), 'site_down', value)
+    assert 'expected refuse or defer' in why
+
+
+@pytest.mark.parametrize('value', ['-1', 'ten', '1.5'])
+def test_error_suppression_limit_is_a_whole_number(value):
+    assert_refused(dict(PAIR, error_suppression_limit=value),
+                   'error_suppression_limit', value)
+
+
+@pytest.mark.parametrize('value', ['0', '-1', 'soon'])
+def test_error_suppression_interval_is_positive_seconds(value):
+    assert_refused(dict(PAIR, error_suppression_interval=value),
+                   'error_suppression_interval', value)

@@ -105,3 +105,25 @@ def test_a_chain_of_newer_placements_is_followed_to_the_newest():
     assert [site.name for site in found.placement] == [C, d]
     assert [cluster.heads for cluster in clusters.values()] == [1, 1, 1, 1]
     assert {r.site for r in found.diagnosis.repairs} == {A, B}
+
+
+def test_a_site_whose_listing_holds_it_is_read_though_nothing_names_it():
+    """C alone holds the container, placed on C and D: the configured
+    sites hold nothing that names C, and C's account listing does."""
+    d = 'http://d.example.com:8080'
+    clusters = {A: FakeCluster(ContainerState(A, 404)),
+                B: FakeCluster(ContainerState(B, 404)),
+                C: FakeCluster(wired(C, '%s, %s' % (C, d), NEWER)),
+                d: FakeCluster(ContainerState(d, 404))}
+    found = inspector(clusters, (A, B)).inspect(
+        ACCOUNT, CONTAINER, also=[parse_site(C)])
+    assert [site.name for site in found.placement] == [C, d]
+    assert found.diagnosis.verdict == 'missing at %s' % d
+    assert [cluster.heads for cluster in clusters.values()] == [1, 1, 1, 1]
+
+
+def test_a_site_named_also_and_configured_is_read_once():
+    clusters = crossed_changes()
+    inspector(clusters).inspect(ACCOUNT, CONTAINER,
+                                also=[parse_site(A), parse_site(C)])
+    assert [cluster.heads for cluster in clusters.values()] == [1, 1, 1]

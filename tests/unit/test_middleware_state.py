@@ -11,6 +11,7 @@ from autosync.protocol import AUTH_HEADER, ORIG_CLUSTER_HEADER
 from autosync.state import ZERO
 
 from helpers import (
+    ACCOUNT,
     CHANGED,
     CONTAINER,
     PLACEMENT,
@@ -88,14 +89,23 @@ def test_peers_are_not_sent_the_sysmeta_recorded_here(sites):
             if name.startswith('x-container-sysmeta-')] == []
 
 
-def test_peer_keeps_a_newer_changed_at_than_the_one_arriving(sites):
+def test_peer_holding_a_newer_change_keeps_it_and_is_taken_here(sites):
+    # A change crossing a newer one (crossing.py): the newer wins at
+    # both sites, whole.
     a, b = sites.url_style(2)
-    client(a)
+    client(a, headers={'X-Container-Meta-Size': 'big'})
     b.swift.store[CONTAINER][CHANGED] = FUTURE
+    b.swift.store[CONTAINER]['X-Container-Meta-Colour'] = 'blue'
+    del b.swift.store[CONTAINER]['X-Container-Meta-Size']
     resp = client(a, 'POST', {'X-Container-Meta-Colour': 'red'})
     assert resp.status_int == 204
-    assert b.swift.store[CONTAINER][CHANGED] == FUTURE
-    assert Timestamp(a.swift.store[CONTAINER][CHANGED]) < Timestamp(FUTURE)
+    assert resp.headers['X-Autosync-Superseded'] == b.url
+    for site in (a, b):
+        stored = site.swift.store[CONTAINER]
+        assert stored[CHANGED] == FUTURE
+        assert stored['X-Container-Meta-Colour'] == 'blue'
+        assert stored.get('X-Container-Meta-Size', '') == ''
+    assert b.logger.counters['peer.superseded'] == 1
 
 
 def test_peer_takes_a_newer_changed_at_than_its_own(sites):
@@ -207,3 +217,144 @@ def test_replayed_signed_get_is_refused(sites):
     assert sent(request).status == 200
     assert sent(request).status == 401
     assert len(served_gets(b)) == 1
+
+
+# -- the time a client last changed the account's settings --
+
+ACCOUNT_CHANGED = 'X-Account-Sysmeta-Autosync-Changed-At'
+
+
+def account_post(here, headers):
+    return client_request(ACCOUNT, 'POST',
+                          headers=headers).get_response(here.app)
+
+
+def test_account_post_records_one_changed_at_at_every_site(sites):
+    a, b = sites.url_style(2)
+    before = Timestamp.now()
+    assert account_post(a, {'X-Account-Meta-Colour': 'red'}).status_int \
+        == 204
+    recorded = {site.swift.store[ACCOUNT][ACCOUNT_CHANGED]
+                for site in (a, b)}
+    assert len(recorded) == 1
+    assert Timestamp(recorded.pop()) >= before
+
+
+def test_peer_holding_a_newer_account_change_keeps_it(sites):
+    a, b = sites.url_style(2)
+    b.swift.store[ACCOUNT][ACCOUNT_CHANGED] = FUTURE
+    b.swift.store[ACCOUNT]['X-Account-Meta-Colour'] = 'blue'
+    account_post(a, {'X-Account-Meta-Colour': 'red'})
+    for site in (a, b):
+        assert site.swift.store[ACCOUNT][ACCOUNT_CHANGED] == FUTURE
+        assert site.swift.store[ACCOUNT]['X-Account-Meta-Colour'] == 'blue'
+
+
+def test_a_bare_account_post_records_no_changed_at(sites):
+    # Tools POST an account with no headers to make it exist: that must
+    # not make this site's settings the newest.
+    a, b = sites.url_style(2)
+    account_post(a, {'X-Account-Meta-Colour': 'red'})
+    first = a.swift.store[ACCOUNT][ACCOUNT_CHANGED]
+    assert account_post(a, {}).status_int == 204
+    assert a.swift.store[ACCOUNT][ACCOUNT_CHANGED] == first
+    assert b.swift.store[ACCOUNT][ACCOUNT_CHANGED] == first
+
+
+# -- a signed GET of an account lists its containers --
+
+CONTAINERS = [{'name': name, 'count': 0, 'bytes': 0,
+               'last_modified': '2026-01-02T03:04:05.000000'}
+              for name in ('c1', 'c2', 'c3')]
+
+
+def signed_account(here, there, method='GET', query='format=json'):
+    """A listing of ``there``'s account, signed as ``here`` signs them."""
+    my_cluster = here.app.cfg.my_cluster
+    return here.app.sites.signed_request(
+        my_cluster, parse_site(there.url), method, 'AUTH_test', None,
+        {ORIG_CLUSTER_HEADER: my_cluster.name, 'Content-Length': '0'},
+        query)
+
+
+def served_account_gets(site):
+    return site.swift.calls_for('GET', ACCOUNT)
+
+
+def test_signed_account_get_lists_the_containers_as_the_owner(sites):
+    a, b = sites.url_style(2)
+    b.swift.listings[ACCOUNT] = CONTAINERS
+    answer = sent(signed_account(a, b), whole_body=True)
+    assert answer.status == 200
+    assert json.loads(answer.body) == CONTAINERS
+    env = served_account_gets(b)[-1][3]
+    assert env['swift_owner'] is True
+    assert b.logger.counters['auth.valid'] == 1
+
+
+def test_signed_account_get_pages_from_its_marker(sites):
+    """Reads are signed without their query: the listing's marker and
+    limit still reach Swift."""
+    a, b = sites.url_style(2)
+    b.swift.listings[ACCOUNT] = CONTAINERS
+    answer = sent(signed_account(a, b, query='format=json&limit=1&'
+                                             'marker=c1'), whole_body=True)
+    assert answer.status == 200
+    assert [entry['name'] for entry in json.loads(answer.body)] == ['c2']
+
+
+def test_signed_account_get_is_not_fanned_out(sites):
+    a, b, c = sites.url_style(3)
+    received = (len(a.received), len(c.received))
+    assert sent(signed_account(a, b), whole_body=True).status == 200
+    assert (len(a.received), len(c.received)) == received
+    assert a.swift.calls_for('GET') == []
+    assert c.swift.calls_for('GET') == []
+    assert [call[0] for call in b.swift.calls if call[1] == ACCOUNT] == \
+        ['GET']
+
+
+def test_unsigned_account_get_is_not_served_as_owner(sites):
+    a, b = sites.url_style(2)
+    b.swift.listings[ACCOUNT] = CONTAINERS
+    request = PeerRequest(parse_site(b.url), 'GET',
+                          b.url + ACCOUNT + '?format=json', {
+                              ORIG_CLUSTER_HEADER: a.url,
+                              'Content-Length': '0'})
+    answer = sent(request, whole_body=True)
+    assert answer.status == 403
+    assert b'c1' not in answer.body
+    env = served_account_gets(b)[-1][3]
+    assert 'swift_owner' not in env
+    assert 'swift.authorize_override' not in env
+
+
+def test_forged_account_get_is_refused_before_swift_sees_it(sites):
+    a, b = sites.url_style(2)
+    b.swift.listings[ACCOUNT] = CONTAINERS
+    request = signed_account(a, b)
+    timestamp, nonce, _ = request.headers[AUTH_HEADER].split()
+    request.headers[AUTH_HEADER] = '%s %s %s' % (timestamp, nonce, '0' * 64)
+    answer = sent(request, whole_body=True)
+    assert answer.status == 401
+    assert b'c1' not in answer.body
+    assert served_account_gets(b) == []
+    assert b.logger.counters['auth.invalid'] == 1
+
+
+def test_account_get_signed_for_another_site_is_refused(sites):
+    a, b, c = sites.url_style(3)
+    b.swift.listings[ACCOUNT] = CONTAINERS
+    request = signed_account(a, c)
+    answer = sent(PeerRequest(parse_site(b.url), 'GET', request.url.replace(
+        c.url, b.url), request.headers), whole_body=True)
+    assert answer.status == 401
+    assert served_account_gets(b) == []
+
+
+def test_replayed_signed_account_get_is_refused(sites):
+    a, b = sites.url_style(2)
+    request = signed_account(a, b)
+    assert sent(request).status == 200
+    assert sent(request).status == 401
+    assert len(served_account_gets(b)) == 1

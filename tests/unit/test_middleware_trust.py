@@ -37,6 +37,13 @@ class SharedMemcache(object):
         self.values[key] += delta
         return self.values[key]
 
+    def get_multi(self, keys, server_key):
+        return [self.values.get(key) for key in keys]
+
+    def set_multi(self, mapping, server_key, time=0):
+        for key, value in mapping.items():
+            self.values[key] = value
+
 
 def site_b(swift, **conf):
     """The filter at B, where A's requests arrive."""

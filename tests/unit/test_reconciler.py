@@ -6,6 +6,8 @@ its autosync filter over loopback."""
 import os
 
 import pytest
+from swift.account.backend import AccountBroker
+from swift.common.header_key_dict import HeaderKeyDict
 from swift.common.utils import Timestamp, hash_path
 from swift.container.backend import ContainerBroker
 
@@ -15,6 +17,7 @@ from autosync.placement import parse_placement, parse_site
 from autosync.reconciler import AutosyncReconciler
 
 from helpers import (
+    ACCOUNT,
     CHANGED,
     CONTAINER,
     KEY,
@@ -33,20 +36,23 @@ COUNTERS = ('checked', 'repaired', 'conflicts', 'unreachable', 'errors')
 HERE_SDA = {'ip': '127.0.0.1', 'port': 6201, 'device': 'sda'}
 HERE_SDB = {'ip': '127.0.0.1', 'port': 6201, 'device': 'sdb'}
 ELSEWHERE = {'ip': '192.0.2.99', 'port': 6201, 'device': 'sda'}
+# This node's account server (account_bind_port's default).
+ACCOUNT_SDA = {'ip': '127.0.0.1', 'port': 6202, 'device': 'sda'}
 
 
 class FakeRing(object):
-    """The same nodes for every container: by default one replica, on
-    this node's sda."""
+    """The same nodes for every container (account): by default one
+    replica, on this node's sda."""
 
     def __init__(self, *nodes):
         self.nodes = list(nodes or (HERE_SDA,))
 
-    def get_nodes(self, account, container):
+    def get_nodes(self, account, container=None):
         return 0, self.nodes
 
 
-def reconciler(here, placement, tmp_path, logger=None, ring=None, **conf):
+def reconciler(here, placement, tmp_path, logger=None, ring=None,
+               account_ring=None, **conf):
     """The reconciler at ``here`` (a PeerSite whose FakeSwift is this
     cluster) for a placement of site URLs."""
     options = {
@@ -60,7 +66,9 @@ def reconciler(here, placement, tmp_path, logger=None, ring=None, **conf):
                          InternalClientShim(here.swift))
     return AutosyncReconciler(options, logger=logger or FakeLogger(),
                               local=local,
-                              container_ring=ring or FakeRing())
+                              container_ring=ring or FakeRing(),
+                              account_ring=account_ring or FakeRing(
+                                  ACCOUNT_SDA))
 
 
 def make_container(here, **headers):
@@ -113,6 +121,40 @@ def test_container_missing_at_a_peer_is_made_there(pair):
     assert there[SYNC_KEY] == here[SYNC_KEY]
     for name in (PLACEMENT, VERSION, CHANGED):
         assert there[name] == here[name]
+
+
+CONTAINER_PENDING = 'X-Container-Sysmeta-Autosync-Pending'
+
+
+def test_pending_container_is_shown_as_pending_then_settled_here(pair):
+    a, b, placement, r = pair
+    del b.swift.store[CONTAINER]
+    a.swift.store[CONTAINER][CONTAINER_PENDING] = \
+        a.swift.store[CONTAINER][CHANGED] + ' ' + b.url
+    found = r.reconcile('AUTH_test', 'c', placement)
+    assert found.diagnosis.verdict == 'pending at ' + b.url
+    assert CONTAINER in b.swift.store
+    [clear] = a.swift.calls_for('POST', CONTAINER)
+    assert clear[2][CONTAINER_PENDING] == ''  # Swift removes it
+
+
+def test_pending_container_record_stays_when_a_repair_fails(pair):
+    a, b, placement, r = pair
+    b.swift.store[CONTAINER]['X-Container-Meta-Colour'] = 'red'
+    record = a.swift.store[CONTAINER][CHANGED] + ' ' + b.url
+    a.swift.store[CONTAINER][CONTAINER_PENDING] = record
+    b.swift.forced[('POST', CONTAINER)] = 503
+    r.reconcile('AUTH_test', 'c', placement)
+    assert a.swift.store[CONTAINER][CONTAINER_PENDING] == record
+    assert writes(a) == []
+
+
+def test_pending_container_record_at_a_peer_is_left_to_that_site(pair):
+    a, b, placement, r = pair
+    b.swift.store[CONTAINER][CONTAINER_PENDING] = 'x ' + a.url
+    r.reconcile('AUTH_test', 'c', placement)
+    assert b.methods == ['HEAD']
+    assert writes(a) == []
 
 
 def test_container_missing_at_a_peer_changes_nothing_here(pair):
@@ -459,7 +501,8 @@ def conf_error(tmp_path, **conf):
     options = {k: v for k, v in options.items() if v is not None}
     with pytest.raises(ConfigError) as caught:
         AutosyncReconciler(options, logger=FakeLogger(),
-                           local=object(), container_ring=FakeRing())
+                           local=object(), container_ring=FakeRing(),
+                           account_ring=FakeRing(ACCOUNT_SDA))
     return str(caught.value)
 
 
@@ -482,3 +525,258 @@ def test_missing_my_cluster_is_refused(tmp_path):
 def test_bad_placement_is_refused_naming_the_section(tmp_path):
     message = conf_error(tmp_path, autosync_placement='http://b:8080')
     assert message.startswith('[autosync-reconciler] autosync_placement')
+
+
+# -- accounts --
+
+ACCOUNT_ACL_SYSMETA = 'X-Account-Sysmeta-Core-Access-Control'
+ACCOUNT_CHANGED = 'X-Account-Sysmeta-Autosync-Changed-At'
+ACCOUNT_PENDING = 'X-Account-Sysmeta-Autosync-Pending'
+ACL = '{"read-only":["test:tester3"]}'
+OLDER = Timestamp(1700000000).internal
+NEWER = Timestamp(1700000100).internal
+
+
+@pytest.fixture
+def duo(sites, tmp_path):
+    """Sites A (here) and B, with AUTH_test at both and nothing set on
+    it, and A's reconciler."""
+    a, b = sites.url_style(2)
+    logger = FakeLogger()
+    return a, b, reconciler(a, (a.url, b.url), tmp_path, logger)
+
+
+def account_settings(site, changed_at, acl=ACL, **metadata):
+    site.swift.store[ACCOUNT].update(metadata, **{
+        ACCOUNT_ACL_SYSMETA: acl, ACCOUNT_CHANGED: changed_at})
+
+
+def held(site):
+    """What ``site`` holds of AUTH_test, names in any case."""
+    return HeaderKeyDict(site.swift.store[ACCOUNT])
+
+
+def test_account_settings_made_here_reach_a_peer(duo):
+    a, b, r = duo
+    account_settings(a, NEWER, **{'X-Account-Meta-Temp-URL-Key': 'k'})
+    r.reconcile_account('AUTH_test')
+    there = held(b)
+    assert b.methods == ['HEAD', 'POST']
+    assert there['x-account-meta-temp-url-key'] == 'k'
+    # Sent as a client's ACL; B's filter validated and stored it.
+    assert there[ACCOUNT_ACL_SYSMETA] == ACL
+    assert b.received[-1]['x-autosync-changed-at'] == NEWER
+    assert writes(a) == []
+
+
+def test_newer_account_settings_at_a_peer_are_taken_here(duo):
+    a, b, r = duo
+    account_settings(a, OLDER, acl='', **{'X-Account-Meta-Colour': 'red'})
+    account_settings(b, NEWER, **{'X-Account-Meta-Colour': 'blue'})
+    r.reconcile_account('AUTH_test')
+    here = held(a)
+    assert here['x-account-meta-colour'] == 'blue'
+    assert here[ACCOUNT_ACL_SYSMETA] == ACL
+    assert here[ACCOUNT_CHANGED] == NEWER
+    assert b.methods == ['HEAD']
+
+
+def test_metadata_the_newest_write_lacks_is_removed(duo):
+    a, b, r = duo
+    account_settings(a, NEWER)
+    account_settings(b, OLDER, **{'X-Account-Meta-Old': 'x'})
+    r.reconcile_account('AUTH_test')
+    assert b.received[-1]['x-remove-account-meta-old'] == 'x'
+
+
+def test_account_in_sync_is_only_read(duo):
+    a, b, r = duo
+    account_settings(a, NEWER)
+    account_settings(b, NEWER)
+    found = r.reconcile_account('AUTH_test')
+    assert found.diagnosis.repairs == ()
+    assert b.methods == ['HEAD']
+    assert writes(a) == []
+    assert counted_accounts(r.logger) == {'accounts.checked': 1}
+
+
+def counted_accounts(logger):
+    return {name: count for name, count in logger.counters.items()
+            if name.startswith('accounts.')}
+
+
+def test_account_repair_counts_checked_and_repaired(duo):
+    a, b, r = duo
+    account_settings(a, NEWER)
+    r.reconcile_account('AUTH_test')
+    assert counted_accounts(r.logger) == {'accounts.checked': 1,
+                                          'accounts.repaired': 1}
+    # The container counters stay the containers'.
+    assert counted(r.logger) == {}
+
+
+def test_account_repair_a_peer_refuses_is_an_error(duo):
+    a, b, r = duo
+    account_settings(a, NEWER)
+    a.swift.store[ACCOUNT][ACCOUNT_PENDING] = NEWER + ' ' + b.url
+    b.swift.forced[('POST', ACCOUNT)] = 503
+    r.reconcile_account('AUTH_test')
+    assert counted_accounts(r.logger) == {'accounts.checked': 1,
+                                          'accounts.errors': 1}
+    assert any('POST at %s failed' % b.url in line
+               for line in r.logger.lines['error'])
+    # Not every site agrees: the record stays.
+    assert a.swift.store[ACCOUNT][ACCOUNT_PENDING] == NEWER + ' ' + b.url
+
+
+def test_unreachable_peer_stops_every_account_repair(sites, dead_url,
+                                                     tmp_path):
+    a, b = sites.url_style(2, also=(dead_url,))
+    account_settings(a, NEWER)
+    r = reconciler(a, (a.url, b.url, dead_url), tmp_path)
+    found = r.reconcile_account('AUTH_test')
+    assert found.diagnosis.unreachable == (dead_url,)
+    assert b.methods == ['HEAD']
+    assert r.stats == {'accounts.checked': 1, 'accounts.unreachable': 1}
+
+
+def test_pending_record_here_is_cleared_once_every_site_agrees(duo):
+    a, b, r = duo
+    account_settings(a, NEWER)
+    a.swift.store[ACCOUNT][ACCOUNT_PENDING] = NEWER + ' ' + b.url
+    found = r.reconcile_account('AUTH_test')
+    assert found.diagnosis.verdict == 'pending at ' + b.url
+    assert b.swift.store[ACCOUNT][ACCOUNT_ACL_SYSMETA] == ACL
+    [clear] = [call for call in a.swift.calls_for('POST')]
+    assert clear[2][ACCOUNT_PENDING] == ''
+
+
+def test_pending_record_at_a_peer_is_left_to_that_site(duo):
+    a, b, r = duo
+    account_settings(a, NEWER)
+    account_settings(b, NEWER)
+    b.swift.store[ACCOUNT][ACCOUNT_PENDING] = NEWER + ' ' + a.url
+    r.reconcile_account('AUTH_test')
+    assert b.methods == ['HEAD']
+    assert writes(a) == []
+
+
+def test_signed_head_of_an_account_shows_its_records(duo):
+    """B's gatekeeper hides sysmeta: B's filter shows them as the
+    reconciler reads them."""
+    a, b, r = duo
+    account_settings(b, NEWER)
+    b.swift.store[ACCOUNT][ACCOUNT_PENDING] = NEWER + ' ' + a.url
+    state = r.inspector.cluster(parse_site(b.url)).head_account('AUTH_test')
+    assert (state.changed_at, state.acl, state.pending) == (
+        NEWER, ACL, NEWER + ' ' + a.url)
+
+
+def account_db(devices, metadata, device='sda', account='AUTH_test'):
+    """The DB of ``account`` on ``device`` as an account server keeps
+    it, holding ``metadata``."""
+    name = hash_path(account)
+    where = os.path.join(str(devices), device, 'accounts', '0',
+                         name[-3:], name)
+    os.makedirs(where)
+    broker = AccountBroker(os.path.join(where, name + '.db'),
+                           account=account)
+    broker.initialize(Timestamp.now().internal)
+    now = Timestamp.now().internal
+    broker.update_metadata({header: (value, now)
+                            for header, value in metadata.items()})
+    return broker
+
+
+def test_pass_repairs_an_account_whose_db_is_here(duo, tmp_path):
+    a, b, r = duo
+    account_db(tmp_path, {ACCOUNT_ACL_SYSMETA: ACL,
+                          'X-Account-Meta-Colour': 'grün',
+                          ACCOUNT_CHANGED: NEWER})
+    b.swift.store[ACCOUNT]['X-Account-Meta-Colour'] = \
+        'grün'.encode('utf-8').decode('latin-1')
+    stats = r.run_pass()
+    assert b.swift.store[ACCOUNT][ACCOUNT_ACL_SYSMETA] == ACL
+    assert b.methods == ['HEAD', 'POST']
+    # Read from the DB here: no HEAD here.
+    assert a.swift.calls == []
+    assert stats['accounts.repaired'] == 1
+    assert any('accounts: 1 checked, 1 repaired' in line
+               for line in r.logger.lines['info'])
+
+
+def test_pass_skips_an_account_nobody_changed(duo, tmp_path):
+    a, b, r = duo
+    account_db(tmp_path, {})
+    r.run_pass()
+    assert b.received == []
+
+
+def test_pass_skips_swifts_own_accounts(duo, tmp_path):
+    a, b, r = duo
+    account_db(tmp_path, {ACCOUNT_ACL_SYSMETA: ACL}, account='.expiring')
+    r.run_pass()
+    assert b.received == []
+
+
+def test_pass_skips_a_deleted_account(duo, tmp_path):
+    a, b, r = duo
+    broker = account_db(tmp_path, {ACCOUNT_ACL_SYSMETA: ACL})
+    broker.delete_db(Timestamp.now().internal)
+    r.run_pass()
+    assert b.received == []
+
+
+def chosen_account_replica(account='AUTH_test', replicas=3):
+    return int(hash_path(account), 16) % replicas
+
+
+def account_ring_choosing(device_node, picked, replicas=3):
+    nodes = [dict(ELSEWHERE, port=6202, device='sd%d' % i)
+             for i in range(replicas)]
+    nodes[chosen_account_replica(replicas=replicas)] = dict(
+        ELSEWHERE, port=6202)
+    nodes[picked] = device_node
+    return FakeRing(*nodes)
+
+
+def test_account_replica_the_hash_picks_is_checked_here(sites, tmp_path):
+    a, b = sites.url_style(2)
+    account_db(tmp_path, {ACCOUNT_ACL_SYSMETA: ACL})
+    r = reconciler(a, (a.url, b.url), tmp_path,
+                   account_ring=account_ring_choosing(
+                       ACCOUNT_SDA, chosen_account_replica()))
+    r.run_pass()
+    assert b.methods == ['HEAD', 'POST']
+
+
+def test_account_replica_the_hash_does_not_pick_is_left_alone(
+        sites, tmp_path):
+    a, b = sites.url_style(2)
+    account_db(tmp_path, {ACCOUNT_ACL_SYSMETA: ACL})
+    other = (chosen_account_replica() + 1) % 3
+    r = reconciler(a, (a.url, b.url), tmp_path,
+                   account_ring=account_ring_choosing(ACCOUNT_SDA, other))
+    r.run_pass()
+    assert b.received == []
+
+
+def test_account_on_the_container_servers_port_is_not_this_nodes(
+        sites, tmp_path):
+    """account_bind_port says which ring entries are this node's."""
+    a, b = sites.url_style(2)
+    account_db(tmp_path, {ACCOUNT_ACL_SYSMETA: ACL})
+    r = reconciler(a, (a.url, b.url), tmp_path,
+                   account_ring=FakeRing(HERE_SDA))
+    r.run_pass()
+    assert b.received == []
+
+
+def test_bad_account_bind_port_is_refused_naming_it(tmp_path):
+    assert conf_error(tmp_path, account_bind_port='sixty').startswith(
+        "[autosync-reconciler] account_bind_port = 'sixty'")
+
+
+def test_account_bind_port_out_of_range_is_refused(tmp_path):
+    assert conf_error(tmp_path, account_bind_port='70000').startswith(
+        "[autosync-reconciler] account_bind_port = '70000'")

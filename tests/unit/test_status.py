@@ -7,12 +7,20 @@ from types import SimpleNamespace
 import pytest
 from swift.common.utils import Timestamp
 
-from autosync import cli
-from autosync.inspection import Inspection
-from autosync.placement import next_in_ring, parse_placement, sync_target
+from autosync import cli, config
+from autosync.account_state import AccountState
+from autosync.clusters import ContainerListing
+from autosync.inspection import Inspection, Inspector
+from autosync.placement import (
+    next_in_ring,
+    parse_placement,
+    parse_site,
+    sync_target,
+)
 from autosync.repair import Diagnosis, diagnose
 from autosync.state import ContainerState, key_fingerprint
 from autosync.status import (
+    ACCOUNT_COLUMNS,
     COLUMNS,
     StatusReader,
     exit_status,
@@ -28,12 +36,13 @@ VERSION = Timestamp(1000).internal
 NEWEST = '2026-01-02T03:04:05.000000'
 
 
-def wired(site, sites=(A, B), **fields):
+def wired(site, sites=(A, B), container='c', **fields):
     placement = parse_placement(list(sites))
     here = placement[[s.name for s in placement].index(site)]
     values = dict(
         status=204, placement=', '.join(sites), placement_version=VERSION,
-        sync_to=sync_target(next_in_ring(placement, here), 'AUTH_test', 'c'),
+        sync_to=sync_target(next_in_ring(placement, here), 'AUTH_test',
+                            container),
         sync_key=KEY, object_count=2, bytes_used=10)
     values.update(fields)
     return ContainerState(site, **values)
@@ -208,7 +217,7 @@ class StubInspector(object):
         self.clusters = clusters
         self.inspected = []
 
-    def inspect(self, account, container):
+    def inspect(self, account, container, also=()):
         self.inspected.append((account, container))
         return self.found
 
@@ -315,3 +324,245 @@ def test_status_of_this_node_without_its_devices_exits_2(
     captured = capsys.readouterr()
     assert captured.out == ''
     assert 'nowhere is not a directory' in captured.err
+
+
+# -- an account: its own verdict, and its containers at every site --
+
+CHANGED_AT = Timestamp(2000).internal
+TEMPURL_KEY = 'a-temp-url-key-nobody-may-see'
+
+
+class Site(object):
+    """One site for the reader: the account's containers it holds, its
+    copy of the account, and whether it answers at all."""
+
+    def __init__(self, name, *containers, account=None, down=''):
+        self.name = name
+        self.containers = {state.container: state.state
+                           for state in containers}
+        self.account = account or AccountState(name, 204)
+        self.down = down
+        self.listed = 0
+
+    def list_containers(self, account):
+        self.listed += 1
+        if self.down:
+            return ContainerListing(self.name, None, self.down)
+        return ContainerListing(self.name, tuple(sorted(
+            name for name, state in self.containers.items()
+            if state.exists)))
+
+    def head(self, account, container):
+        if self.down:
+            return ContainerState(self.name, None, self.down)
+        return self.containers.get(container, ContainerState(self.name,
+                                                             404))
+
+    def newest_object(self, account, container):
+        return NEWEST, 1
+
+    def head_account(self, account):
+        if self.down:
+            return AccountState(self.name, None, self.down)
+        return self.account
+
+
+def holding(site, container, sites=(A, B), **fields):
+    """``site``'s wired copy of ``container``, for ``Site``."""
+    return SimpleNamespace(container=container, state=wired(
+        site, sites=sites, container=container, **fields))
+
+
+def account_reader(*fake_sites, configured=(A, B)):
+    cfg = config.parse({'autosync_my_cluster': configured[0],
+                        'autosync_placement': ', '.join(configured),
+                        'autosync_key': 'k'})
+    inspector = Inspector(cfg, None, None, FakeLogger())
+    by_site = {parse_site(site.name): site for site in fake_sites}
+    inspector.cluster = lambda site: by_site[site]
+    return StatusReader(inspector)
+
+
+def b_cannot_list():
+    """The account's reports, A holding ``c`` and B not answering."""
+    return account_reader(
+        Site(A, holding(A, 'c')), Site(B, down='connection refused')
+    ).account('AUTH_test')
+
+
+def temp_url_key_set_at_a_only():
+    """The account's reports, a temp-URL key set at A, newer than B's
+    settings (none)."""
+    newer = AccountState(A, 204, changed_at=CHANGED_AT,
+                         metadata={'x-account-meta-temp-url-key':
+                                   TEMPURL_KEY})
+    return account_reader(Site(A, account=newer), Site(B)).account(
+        'AUTH_test')
+
+
+def test_account_shows_a_container_only_another_site_lists():
+    reports = account_reader(
+        Site(A, holding(A, 'c')),
+        Site(B, holding(B, 'c'), holding(B, 'only-at-b'))).account(
+            'AUTH_test')
+    assert [entry['container'] for entry in reports] == [
+        None, 'c', 'only-at-b']
+    only_at_b = reports[2]
+    assert only_at_b['verdict'] == 'missing at %s' % A
+    assert [(site['site'], site['exists'])
+            for site in only_at_b['sites']] == [(A, False), (B, True)]
+    assert exit_status(reports) == 1
+
+
+def test_account_lists_each_configured_site_once():
+    a, b = Site(A, holding(A, 'c')), Site(B, holding(B, 'c'))
+    reports = account_reader(a, b).account('AUTH_test')
+    assert (a.listed, b.listed) == (1, 1)
+    assert reports[0]['containers'] == 1
+    assert [site['containers'] for site in reports[0]['sites']] == [1, 1]
+    assert exit_status(reports) == 0
+
+
+def test_site_that_cannot_list_is_shown_and_breaks_the_status():
+    reports = b_cannot_list()
+    entry = reports[0]
+    assert not entry['ok']
+    assert entry['unlisted'] == [B]
+    assert entry['verdict'] == ('unknown: no answer from %s; could not '
+                                'list containers at %s' % (B, B))
+    assert 'could not list containers at %s: connection refused' % B in \
+        entry['problems']
+    assert entry['sites'][1]['containers'] is None
+    assert entry['sites'][1]['listing_detail'] == 'connection refused'
+    assert exit_status(reports) == 1
+
+
+def test_site_that_cannot_list_shows_in_the_table():
+    reports = b_cannot_list()
+    lines = render_table(reports[:1]).splitlines()
+    assert '  ! could not list containers at %s: connection refused' % B \
+        in lines
+    assert row(lines, B)[:3] == [B, '?', '?']
+
+
+def test_only_the_listing_failing_still_breaks_the_status():
+    """A site whose HEADs answer but whose listing fails: the account
+    settings may be in sync, the status is still not."""
+    b = Site(B, holding(B, 'c'))
+    b.list_containers = lambda account: ContainerListing(
+        B, None, '503 Service Unavailable')
+    reports = account_reader(Site(A, holding(A, 'c')), b).account(
+        'AUTH_test')
+    assert reports[0]['verdict'] == \
+        'in sync; could not list containers at %s' % B
+    assert not reports[0]['ok']
+    assert exit_status(reports) == 1
+
+
+def test_site_a_containers_placement_names_is_listed_too():
+    """C is outside the configured placement, but a container placed on
+    A and C names it: what C alone holds is shown too."""
+    c = Site(C, holding(C, 'c', sites=(A, C)),
+             holding(C, 'only-at-c', sites=(A, C)))
+    reports = account_reader(
+        Site(A, holding(A, 'c', sites=(A, C))), Site(B), c).account(
+            'AUTH_test')
+    assert [entry['container'] for entry in reports] == [
+        None, 'c', 'only-at-c']
+    assert reports[2]['verdict'] == 'missing at %s' % A
+    assert reports[0]['also_listed'] == [
+        {'site': C, 'containers': 2, 'detail': ''}]
+    assert c.listed == 1
+    assert "  also listed at %s (a container's placement names it): 2 " \
+        "containers" % C in output(reports, False).splitlines()
+
+
+def test_account_settings_that_differ_break_the_status():
+    reports = temp_url_key_set_at_a_only()
+    entry = reports[0]
+    assert entry['verdict'] == \
+        'differs: %s: metadata differs from %s' % (B, A)
+    assert not entry['ok']
+    assert [site['metadata_items'] for site in entry['sites']] == [1, 0]
+    assert exit_status(reports) == 1
+
+
+def test_account_metadata_values_are_never_shown():
+    reports = temp_url_key_set_at_a_only()
+    for as_json in (False, True):
+        assert TEMPURL_KEY not in output(reports, as_json)
+
+
+def test_account_change_pending_is_shown_where():
+    pending = AccountState(A, 204, changed_at=CHANGED_AT,
+                           pending='%s %s' % (CHANGED_AT, B),
+                           metadata={'x-account-meta-colour': 'red'})
+    reports = account_reader(Site(A, account=pending), Site(B)).account(
+        'AUTH_test')
+    assert reports[0]['verdict'] == 'pending at %s' % B
+    assert reports[0]['sites'][0]['pending_at'] == B
+    lines = output(reports, False).splitlines()
+    assert row(lines, A)[-1] == B
+    assert exit_status(reports) == 1
+
+
+def test_account_table_starts_with_the_account_and_its_verdict():
+    settings = AccountState(A, 204, changed_at=CHANGED_AT, acl='{"x": 1}',
+                            metadata={'x-account-meta-colour': 'red'})
+    same = AccountState(B, 204, changed_at=CHANGED_AT, acl='{"x": 1}',
+                        metadata={'x-account-meta-colour': 'red'})
+    reports = account_reader(Site(A, holding(A, 'c'), account=settings),
+                             Site(B, holding(B, 'c'), account=same)
+                             ).account('AUTH_test')
+    lines = render_table(reports[:1]).splitlines()
+    assert lines[0] == 'AUTH_test (account settings): in sync'
+    header = lines[1]
+    assert [header.index(column) for column in ACCOUNT_COLUMNS] == sorted(
+        header.index(column) for column in ACCOUNT_COLUMNS)
+    assert row(lines, A) == [A, 'yes', '1', '1', 'yes',
+                             Timestamp(CHANGED_AT).isoformat, '-']
+    assert render_table(reports[1:]).splitlines()[0] == \
+        'AUTH_test/c: in sync'
+    assert exit_status(reports) == 0
+
+
+def test_account_without_containers_says_so():
+    reports = account_reader(Site(A), Site(B)).account('AUTH_test')
+    assert output(reports, False).splitlines()[-1] == 'no containers found'
+    assert exit_status(reports) == 0
+
+
+def test_account_json_report_shape():
+    reports = b_cannot_list()
+    shown = json.loads(output(reports, True))
+    assert shown[0] == {
+        'account': 'AUTH_test', 'container': None, 'placement': [A, B],
+        'verdict': 'unknown: no answer from %s; could not list containers '
+                   'at %s' % (B, B),
+        'ok': False,
+        'problems': ['could not list containers at %s: connection refused'
+                     % B],
+        'conflicts': [], 'unreachable': [B], 'unlisted': [B],
+        'containers': 1, 'also_listed': [],
+        'sites': [
+            {'site': A, 'exists': True, 'deleted': False, 'status': 204,
+             'detail': '', 'containers': 1, 'listing_detail': '',
+             'metadata_items': 0, 'acl': False, 'changed_at': '',
+             'pending_at': ''},
+            {'site': B, 'exists': None, 'deleted': False, 'status': None,
+             'detail': 'connection refused', 'containers': None,
+             'listing_detail': 'connection refused', 'metadata_items': 0,
+             'acl': False, 'changed_at': '', 'pending_at': ''}]}
+    assert [entry['container'] for entry in shown[1:]] == ['c']
+
+
+def test_status_of_an_account_reads_every_site(tmp_path, capsys, quiet_cli,
+                                                monkeypatch):
+    conf = tmp_path / 'autosync-reconciler.conf'
+    conf.write_text('[autosync-reconciler]\n')
+    reader = account_reader(Site(A), Site(B, holding(B, 'only-at-b')))
+    monkeypatch.setattr(cli, 'load_setup', lambda *a, **k: SimpleNamespace(
+        inspector=reader.inspector))
+    assert cli.main(['status', '--conf', str(conf), 'AUTH_test']) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert 'AUTH_test/only-at-b: missing at %s' % A in lines

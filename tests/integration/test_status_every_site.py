@@ -1,0 +1,106 @@
+"""Issue 12 item 7 on the real pair: ``autosync status ACCOUNT`` lists the
+account at every site, so a container that only B holds shows at A too,
+and a site that cannot list is shown, never taken for an empty one."""
+
+import pytest
+
+from e2e_helpers import (
+    ACCOUNT,
+    Sites,
+    autosync_status,
+    behind_autosync,
+    fails_with,
+    head_container,
+    pair_of_its_own,
+    status_reports,
+    stopped,
+)
+
+A, B = '//autosync/a', '//autosync/b'
+
+duo = pair_of_its_own()
+
+
+@pytest.fixture
+def sites(duo):
+    with Sites(duo) as both:
+        yield both
+
+
+def account_status(duo, cluster='a'):
+    """``autosync status --json ACCOUNT`` at ``cluster``: (exit status,
+    the account's report, the containers' reports by name)."""
+    code, reports = status_reports(duo, ACCOUNT, cluster=cluster)
+    account, *containers = reports
+    assert account['container'] is None, account
+    return code, account, {entry['container']: entry
+                           for entry in containers}
+
+
+def by_site(entry):
+    return {site['site']: site for site in entry['sites']}
+
+
+def reported_at_a_held_at_b_only(duo, sites, name):
+    """``name`` is at B, not at A, and ``autosync status ACCOUNT`` at A
+    lists it as broken (exit 1): (the account's report, the
+    container's)."""
+    assert head_container(sites.a, name) is None
+    assert head_container(sites.b, name) is not None
+    code, account, containers = account_status(duo, cluster='a')
+    assert code == 1
+    assert name in containers, sorted(containers)
+    entry = containers[name]
+    assert not entry['ok']
+    assert by_site(entry)[A]['exists'] is False
+    return account, entry
+
+
+def test_a_container_left_at_b_only_shows_at_a(duo, sites):
+    """A delete that reached A only, as one that crossed a re-create at
+    B leaves it: A lists nothing of it, B does."""
+    name = sites.container(prefix='every')
+    sites.a.put_container(name)
+    behind_autosync(duo, 'a', name, 'DELETE')
+
+    account, entry = reported_at_a_held_at_b_only(duo, sites, name)
+
+    assert entry['verdict'] == 'deleted at %s, still at %s' % (A, B), entry
+    assert by_site(entry)[B]['exists'] is True
+    assert account['unlisted'] == []
+    listed = {site: row['containers']
+              for site, row in by_site(account).items()}
+    assert listed[B] == listed[A] + 1, listed
+
+
+def test_a_container_made_at_b_while_a_was_down_shows_at_a(duo, sites):
+    name = sites.container(prefix='every')
+    with stopped(duo.a):
+        # Refused (A is down) and kept at B, pending for A.
+        fails_with(503, sites.b.put_container, name)
+
+    _, entry = reported_at_a_held_at_b_only(duo, sites, name)
+
+    assert entry['verdict'] == 'pending at %s' % A, entry
+    _, table = autosync_status(duo, ACCOUNT, cluster='a')
+    assert '%s/%s: pending at %s' % (ACCOUNT, name, A) in \
+        table.splitlines()
+
+
+def test_a_site_that_cannot_list_is_shown_and_exits_1(duo, sites):
+    name = sites.container(prefix='every')
+    sites.a.put_container(name)
+    with stopped(duo.b):
+        code, account, containers = account_status(duo, cluster='a')
+        text_code, table = autosync_status(duo, ACCOUNT, cluster='a')
+
+    assert code == text_code == 1
+    assert account['unlisted'] == [B], account
+    assert not account['ok']
+    assert by_site(account)[B]['containers'] is None
+    assert by_site(account)[A]['containers'] >= 1
+    assert not containers[name]['ok']  # B's copy is unknown
+    lines = table.splitlines()
+    assert lines[0].startswith('%s (account settings): ' % ACCOUNT)
+    assert any(line.startswith('  ! could not list containers at %s: '
+                               % B) for line in lines), table
