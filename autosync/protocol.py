@@ -109,13 +109,12 @@ REMOVE_VERSIONS_LOCATION = 'X-Remove-Versions-Location'
 REMOVE_HISTORY_LOCATION = 'X-Remove-History-Location'
 VERSIONS_ENABLED = 'X-Versions-Enabled'
 # The proxy's swift_owner_headers when its configuration does not set
-# them (swift/proxy/server.py), and the prefix that removes a header.
+# them (swift/proxy/server.py).
 DEFAULT_OWNER_HEADERS = (
     'x-container-read', 'x-container-write', 'x-container-sync-key',
     'x-container-sync-to', 'x-account-meta-temp-url-key',
     'x-account-meta-temp-url-key-2', 'x-container-meta-temp-url-key',
     'x-container-meta-temp-url-key-2', 'x-account-access-control')
-REMOVE_PREFIX = 'x-remove-'
 TOKEN_HEADERS = frozenset(('x-auth-token', 'x-storage-token',
                            'x-service-token'))
 SYSMETA_PREFIXES = ('x-container-sysmeta-', 'x-account-sysmeta-')
