@@ -82,13 +82,20 @@ class ChangeContext(object):
         head.environ[OWNER_ENV_KEY] = True  # the proxy shows ACLs to owners
         resp = head.get_response(self.filt.app)
         headers = {name.lower(): value for name, value in resp.headers.items()}
-        level = state if self.container else account_state
-        exposed = state.exposed_headers if self.container else \
-            account_state.exposed_account_headers
         headers.update((name.lower(), value)
-                       for name, value in exposed(resp.headers.items()))
+                       for name, value in self.exposed(resp.headers))
+        level = state if self.container else account_state
         return level.from_headers(self.this_site().name, resp.status_int,
                                   headers)
+
+    def exposed(self, headers):
+        """The X-Autosync-* names of what the gatekeeper would hide in
+        a response's ``headers``: the container's timestamps and
+        autosync's records (``state.py``), or the account's records
+        (``account_state.py``)."""
+        if self.container:
+            return state.exposed_headers(headers.items())
+        return account_state.exposed_account_headers(headers.items())
 
     def local_response(self) -> Response:
         """The request, applied at this site."""

@@ -41,7 +41,6 @@ from swift.common.wsgi import make_pre_authed_request
 from swift.proxy.controllers.base import get_account_info
 
 from autosync import crossing, owners
-from autosync.account_state import exposed_account_headers
 from autosync.context import ChangeContext
 from autosync.placement import PlacementError
 from autosync.protocol import (
@@ -72,7 +71,6 @@ from autosync.protocol import (
 )
 from autosync.replay import LedgerUnavailable
 from autosync.signing import SignatureError, signed_fields, verify
-from autosync.state import exposed_headers
 
 READS = ('HEAD', 'GET')
 
@@ -291,12 +289,7 @@ class PeerChange(ChangeContext):
         if sync_to is not None and sync_key is not None:
             resp = self.ensure_sync_headers(resp, sync_to, sync_key)
         if self.method == 'HEAD':
-            # What the gatekeeper would hide: the container's timestamps
-            # and autosync's records, or the account's records (see
-            # state.py, account_state.py).
-            exposed = exposed_headers if self.container else \
-                exposed_account_headers
-            resp.headers.update(exposed(resp.headers.items()))
+            resp.headers.update(self.exposed(resp.headers))
         return resp
 
     def ensure_sync_headers(self, resp: Response, sync_to: str,
