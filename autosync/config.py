@@ -64,6 +64,7 @@ class AutosyncConfig:
     site_down: str = SITE_DOWN_REFUSE
     error_suppression_interval: float = DEFAULT_ERROR_SUPPRESSION_INTERVAL
     error_suppression_limit: int = DEFAULT_ERROR_SUPPRESSION_LIMIT
+    read_fallback: bool = False
 
     @property
     def enabled(self) -> bool:
@@ -184,6 +185,7 @@ def _parse(conf: dict, realms) -> AutosyncConfig:
             DEFAULT_ERROR_SUPPRESSION_INTERVAL),
         error_suppression_limit=_count(conf, 'error_suppression_limit',
                                        DEFAULT_ERROR_SUPPRESSION_LIMIT),
+        read_fallback=_boolean(conf, 'read_fallback'),
     )
     _check_keys(cfg, conf, realms)
     return cfg

@@ -7,7 +7,7 @@ full-URL site's from the configuration (``autosync_key``/``key2``).
 
 import os
 from typing import Optional, Sequence
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from swift.common.container_sync_realms import ContainerSyncRealms
 
@@ -25,6 +25,14 @@ from autosync.protocol import AUTH_HEADER, ORIG_CLUSTER_HEADER
 from autosync.signing import sign, signed_fields
 
 READS = ('HEAD', 'GET')
+
+
+def signs_query(method: str, obj=None) -> bool:
+    """Whether a peer request's query is signed: the receiving
+    pipeline rewrites the query of account and container reads
+    (listing_formats), never an object's (``?multipart-manifest=get``
+    changes what is read, so it is signed)."""
+    return obj is not None or method not in READS
 
 
 def load_realms(swift_dir: str, logger) -> ContainerSyncRealms:
@@ -97,13 +105,16 @@ class SiteDirectory(object):
                 'is not an http(s):// URL' % (site.name, endpoint))
         return endpoint
 
-    def url(self, site: Site, account: str, container=None) -> str:
-        """The URL of an account or container at ``site``."""
+    def url(self, site: Site, account: str, container=None,
+            obj=None) -> str:
+        """The URL of an account, container or object at ``site``."""
         if site.style == REALM_STYLE:
             # As container-sync does: the endpoint already ends in /v1/.
-            return self.realm_endpoint(site).rstrip('/') + '/' + \
+            url = self.realm_endpoint(site).rstrip('/') + '/' + \
                 quoted_names(account, container)
-        return site.url + quoted_path(account, container)
+        else:
+            url = site.url + quoted_path(account, container)
+        return url if obj is None else url + '/' + quote(obj)
 
     def check_addressable(self, here: Site, sites) -> None:
         """Raise PlacementError unless ``here`` can sign requests and
@@ -116,17 +127,15 @@ class SiteDirectory(object):
 
     def signed_request(self, here: Site, site: Site, method: str,
                        account: str, container, headers: dict,
-                       query: str = '') -> PeerRequest:
+                       query: str = '', obj=None) -> PeerRequest:
         """A request to ``site`` from ``here`` with ``headers``, which
         gets what every peer request has (its origin, no body) and then
         the signature, for that site and over the state headers: add no
         such header after this."""
         headers[ORIG_CLUSTER_HEADER] = here.name
         headers['Content-Length'] = '0'
-        url = self.url(site, account, container)
-        # The receiving pipeline rewrites the query of reads
-        # (listing_formats), so reads are signed without it.
-        signed_query = '' if method in READS else query
+        url = self.url(site, account, container, obj)
+        signed_query = query if signs_query(method, obj) else ''
         fields = signed_fields(method, urlsplit(url).path, signed_query,
                                here.name, site.ident, headers)
         headers[AUTH_HEADER] = sign(self.signing_key(here), fields)

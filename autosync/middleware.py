@@ -99,6 +99,7 @@ from autosync.client_change import ClientChange
 from autosync.directory import SiteDirectory, load_realms
 from autosync.error_limiting import SiteErrorLimiter
 from autosync.peer_change import PeerChange
+from autosync.peer_read import PeerRead
 from autosync.pipeline import check_pipeline
 from autosync.protocol import (
     AUTH_ENV_KEY,
@@ -109,7 +110,10 @@ from autosync.protocol import (
     OWNER_ENV_KEY,
     PLACEMENT_HEADER,
     PLACEMENT_SYSMETA,
+    SYNC_AUTH_ENV_KEY,
+    SYNC_KEY_ENV_KEY,
 )
+from autosync.read_fallback import read_with_fallback
 from autosync.replay import NonceLedger
 
 CHANGE_METHODS = frozenset(('PUT', 'POST', 'DELETE'))
@@ -131,6 +135,18 @@ def account_or_container(path: str):
         # and must not reach another site.
         return None
     return account, container
+
+
+def object_names(path: str):
+    """(account, container, object) of an object path, else None."""
+    try:
+        version, account, container, obj = split_path(path, 4, 4, True)
+    except ValueError:
+        return None
+    if not obj or not valid_api_version(version) or \
+            not check_utf8(wsgi_to_str(path)):
+        return None
+    return account, container, obj
 
 
 def showing_autosync(env, start_response):
@@ -167,6 +183,7 @@ class Autosync(object):
                                         cfg.error_suppression_limit,
                                         self.logger)
         self.enabled = cfg.enabled
+        self.reads_elsewhere = cfg.read_fallback
 
     @functools.cached_property
     def owner_only_headers(self) -> frozenset:
@@ -178,13 +195,21 @@ class Autosync(object):
         if not self.enabled:
             return self.app(env, start_response)
         path = env['PATH_INFO']
+        method = env['REQUEST_METHOD']
         # A cheap look for /v1/<a>/<c>/<o> before split_path, inline (a
         # call costs what the rest of the check does): objects are most of
-        # a proxy's traffic and none of autosync's business. (/v1/a/c/ is
-        # the container c: a trailing slash goes the long way.)
-        if path.count('/') > 3 and path[-1] != '/':
-            return self.app(env, start_response)
-        method = env['REQUEST_METHOD']
+        # a proxy's traffic and none of autosync's business, but for a
+        # read when read_fallback is on, or another site's read.
+        # (/v1/a/c/ is the container c: a trailing slash goes the long
+        # way.)
+        if path.count('/') > 3:
+            if (self.reads_elsewhere or AUTH_ENV_KEY in env) and \
+                    method in READ_METHODS:
+                names = object_names(path)
+                if names:
+                    return self.object_read(env, start_response, names)
+            if path[-1] != '/':
+                return self.app(env, start_response)
         # A signed HEAD or GET is another site checking a container
         # before it deletes, or the reconciler reading its state.
         signed = AUTH_ENV_KEY in env
@@ -201,6 +226,20 @@ class Autosync(object):
             else ClientChange
         return context(self, Request(env), *names).respond()(
             env, start_response)
+
+
+    def object_read(self, env, start_response, names):
+        """An object GET or HEAD: another site's (verified, answered
+        from here only), container-sync's or a client's that claims to
+        come from another site (answered from here only), or a client's
+        (read elsewhere if this site does not have it)."""
+        if AUTH_ENV_KEY in env:
+            return PeerRead(self, Request(env), *names).respond()(
+                env, start_response)
+        if ORIG_CLUSTER_ENV_KEY in env or SYNC_AUTH_ENV_KEY in env or \
+                SYNC_KEY_ENV_KEY in env:
+            return self.app(env, start_response)
+        return read_with_fallback(self, env, start_response, names)
 
 
 def filter_factory(global_conf, **local_conf):
@@ -223,7 +262,8 @@ def filter_factory(global_conf, **local_conf):
         'autosync',
         my_cluster=cfg.my_cluster.name if cfg.my_cluster else None,
         placement=[site.name for site in cfg.placement],
-        style=cfg.style, override_auth=cfg.override_auth)
+        style=cfg.style, override_auth=cfg.override_auth,
+        read_fallback=cfg.read_fallback)
 
     def autosync_filter(app):
         return Autosync(app, cfg, logger=logger, realms=realms)

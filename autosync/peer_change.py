@@ -42,6 +42,7 @@ from swift.proxy.controllers.base import get_account_info
 
 from autosync import crossing, owners
 from autosync.context import ChangeContext
+from autosync.directory import signs_query
 from autosync.placement import PlacementError
 from autosync.protocol import (
     ACCOUNT_ACL_HEADER,
@@ -72,8 +73,6 @@ from autosync.protocol import (
 from autosync.replay import LedgerUnavailable
 from autosync.signing import SignatureError, signed_fields, verify
 
-READS = ('HEAD', 'GET')
-
 
 def _authorize_peer(req):
     """swift.authorize for a verified peer under override_auth."""
@@ -83,6 +82,7 @@ def _authorize_peer(req):
 class PeerChange(ChangeContext):
 
     origin = None  # the Site the request comes from, once verified
+    obj = None  # an object's name, for a read of one (peer_read.py)
 
     def respond(self) -> Response:
         refusal = self.verify()
@@ -119,10 +119,8 @@ class PeerChange(ChangeContext):
         one, and new; else the 401 (or 503: ``unverifiable_now``)."""
         headers = self.req.headers
         orig = headers.get(ORIG_CLUSTER_HEADER, '')
-        # listing_formats (earlier in the pipeline) rewrites the query of
-        # a HEAD or GET: reads are signed and verified without one.
-        query = '' if self.method in READS else \
-            self.env.get('QUERY_STRING', '')
+        query = self.env.get('QUERY_STRING', '') if signs_query(
+            self.method, self.obj) else ''
         try:
             origin = self.filt.sites.trusted_origin(orig)
             # Signed for this very site: a request to another site does

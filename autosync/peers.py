@@ -32,6 +32,9 @@ from autosync.verdict import SiteAnswer
 
 # Enough of an error body to tell the client what the peer said.
 MAX_DETAIL_BYTES = 512
+# What a streamed body is read by: the proxy's default
+# client_chunk_size.
+READ_CHUNK_BYTES = 65536
 
 
 @dataclass(frozen=True)
@@ -48,42 +51,127 @@ def send(request: PeerRequest, conn_timeout: float, node_timeout: float,
     whole body only if asked (``whole_body``). The request carries the
     logger's txn id, if it has one, in X-Trans-Id-Extra."""
     conn = None
-    txn_id = getattr(logger, 'txn_id', None)
-    headers = _with_trans_id(request.headers, txn_id)
     try:
-        parsed = urlsplit(request.url)
-        path = parsed.path + ('?' + parsed.query if parsed.query else '')
-        host = parsed.hostname or ''
-        if ':' in host:
-            host = '[%s]' % host
-        with ConnectionTimeout(conn_timeout):
-            conn = http_connect_raw(host, parsed.port, request.method, path,
-                                    headers=headers,
-                                    ssl=parsed.scheme == 'https')
+        conn, resp = _connect(request, conn_timeout, node_timeout, logger)
         with Timeout(node_timeout):
-            resp = conn.getresponse()
             body = resp.read() if whole_body else resp.read(
                 MAX_DETAIL_BYTES)
-    except ConnectionTimeout:
-        return _no_answer(request, logger, 'peer.timeout',
-                          'connect timeout after %ss' % conn_timeout,
-                          timed_out=True)
-    except Timeout:
-        return _no_answer(request, logger, 'peer.timeout',
-                          'no answer within %ss' % node_timeout,
-                          timed_out=True)
-    except ConnectionRefusedError:
-        return _no_answer(request, logger, 'peer.errors',
-                          'connection refused')
-    except Exception as err:
-        return _no_answer(request, logger, 'peer.errors', 'error: %s' % err)
+    except (Exception, Timeout) as err:
+        return _failed(request, logger, err, conn_timeout, node_timeout)
     finally:
         if conn is not None:
             conn.close()
     return SiteAnswer(request.site.name, resp.status,
                       _detail(resp.reason, body[:MAX_DETAIL_BYTES]),
-                      {k.lower(): v for k, v in resp.getheaders()},
+                      _lower(resp.getheaders()),
                       body if whole_body else b'')
+
+
+class StreamedBody(object):
+    """A peer's response body, read ``READ_CHUNK_BYTES`` at a time, each
+    read bounded by ``node_timeout`` as the proxy bounds each read from
+    an object server. The connection is closed once the body is read,
+    or by ``close()`` (a WSGI server calls it; so must a caller that
+    does not read it). A peer that stops sending ends the body short
+    (the client sees fewer bytes than Content-Length), logged."""
+
+    def __init__(self, request: PeerRequest, conn, resp,
+                 node_timeout: float, logger):
+        self.request = request
+        self.conn = conn
+        self.resp = resp
+        self.node_timeout = node_timeout
+        self.logger = logger
+
+    @property
+    def headers(self):
+        """The peer's response headers as it sent them: (name, value)
+        pairs."""
+        return self.resp.getheaders()
+
+    def __iter__(self):
+        try:
+            while True:
+                with Timeout(self.node_timeout):
+                    chunk = self.resp.read(READ_CHUNK_BYTES)
+                if not chunk:
+                    return
+                yield chunk
+        except (Exception, Timeout) as err:
+            self.logger.increment('peer.errors')
+            self.logger.error('autosync: %s %s: body cut short: %s',
+                              self.request.method, self.request.url,
+                              err if not isinstance(err, Timeout) else
+                              'no data within %ss' % self.node_timeout)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def open_read(request: PeerRequest, conn_timeout: float,
+              node_timeout: float, logger):
+    """(answer, body) of one request to one peer, its body not read yet:
+    a ``StreamedBody``, or None when the peer did not answer (then the
+    answer says why). Never raises."""
+    conn = None
+    try:
+        conn, resp = _connect(request, conn_timeout, node_timeout, logger)
+    except (Exception, Timeout) as err:
+        if conn is not None:
+            conn.close()
+        return _failed(request, logger, err, conn_timeout,
+                       node_timeout), None
+    answer = SiteAnswer(request.site.name, resp.status, resp.reason or '',
+                        _lower(resp.getheaders()))
+    return answer, StreamedBody(request, conn, resp, node_timeout, logger)
+
+
+def _connect(request: PeerRequest, conn_timeout: float,
+             node_timeout: float, logger):
+    """(connection, response) once the peer's status and headers are
+    in; raises what the connection or the wait raised."""
+    headers = _with_trans_id(request.headers,
+                             getattr(logger, 'txn_id', None))
+    parsed = urlsplit(request.url)
+    path = parsed.path + ('?' + parsed.query if parsed.query else '')
+    host = parsed.hostname or ''
+    if ':' in host:
+        host = '[%s]' % host
+    with ConnectionTimeout(conn_timeout):
+        conn = http_connect_raw(host, parsed.port, request.method, path,
+                                headers=headers,
+                                ssl=parsed.scheme == 'https')
+    try:
+        with Timeout(node_timeout):
+            return conn, conn.getresponse()
+    except BaseException:
+        conn.close()
+        raise
+
+
+def _failed(request: PeerRequest, logger, err, conn_timeout: float,
+            node_timeout: float) -> SiteAnswer:
+    """The answer of a peer whose request raised ``err``."""
+    if isinstance(err, ConnectionTimeout):
+        return _no_answer(request, logger, 'peer.timeout',
+                          'connect timeout after %ss' % conn_timeout,
+                          timed_out=True)
+    if isinstance(err, Timeout):
+        return _no_answer(request, logger, 'peer.timeout',
+                          'no answer within %ss' % node_timeout,
+                          timed_out=True)
+    if isinstance(err, ConnectionRefusedError):
+        return _no_answer(request, logger, 'peer.errors',
+                          'connection refused')
+    return _no_answer(request, logger, 'peer.errors', 'error: %s' % err)
+
+
+def _lower(headers) -> Dict[str, str]:
+    return {name.lower(): value for name, value in headers}
 
 
 def _with_trans_id(headers: Dict[str, str],

@@ -46,6 +46,9 @@ CLIENT_PUT_HEADER = 'X-Autosync-Client-Put-At'
 # The newer change's time, in such a 202 (with the settings it left);
 # in the client's answer: the sites where a newer change won.
 SUPERSEDED_HEADER = 'X-Autosync-Superseded'
+# Where an object read at a site that did not have it yet came from
+# (read_fallback), in the client's answer.
+READ_FROM_HEADER = 'X-Autosync-Read-From'
 # Swift's catch_errors appends this to the transaction id it makes, so a
 # change can be followed from the origin's log to every other site's.
 TRANS_ID_EXTRA_HEADER = 'X-Trans-Id-Extra'
@@ -123,6 +126,25 @@ BACKEND_PREFIX = 'x-backend-'
 # delete is weighed against) unless it carries this: autosync's own
 # records and repairs do not.
 NO_TIMESTAMP_UPDATE_HEADER = 'X-Backend-No-Timestamp-Update'
+# What container-sync's daemon sends with each request to the next site
+# (realm style, full-URL style), as WSGI environ keys.
+SYNC_AUTH_ENV_KEY = 'HTTP_X_CONTAINER_SYNC_AUTH'
+SYNC_KEY_ENV_KEY = 'HTTP_X_CONTAINER_SYNC_KEY'
+# An object's time; on a 404, the time of the delete (tombstone) found.
+OBJECT_TIMESTAMP = 'X-Timestamp'
+BACKEND_TIMESTAMP = 'X-Backend-Timestamp'
+# What of a client's object read another site gets (read_fallback): its
+# range and conditions, as the proxy would take them here.
+READ_HEADERS = frozenset(('range', 'if-match', 'if-none-match',
+                          'if-modified-since', 'if-unmodified-since',
+                          'x-newest'))
+# What of another site's answer to such a read the client does not get:
+# hop-by-hop headers, and what this site's own servers set again (its
+# date, catch_errors' transaction id).
+NOT_RELAYED = frozenset((
+    'connection', 'keep-alive', 'proxy-authenticate', 'te', 'trailer',
+    'trailers', 'transfer-encoding', 'upgrade', 'date', 'x-trans-id',
+    'x-openstack-request-id'))
 # The environ keys of Swift's auth and cache.
 AUTHORIZE_ENV_KEY = 'swift.authorize'
 AUTHORIZE_OVERRIDE_ENV_KEY = 'swift.authorize_override'

@@ -4,6 +4,7 @@ machine.
     autosync-pair up [--sites N] [--port-a N] [--port-b N] [--port-c N]...
                      [--style realm|url] [--no-autosync]
                      [--sync-interval SECONDS] [--placement-conf FILE]
+                     [--site-down refuse|defer] [--read-fallback]
     autosync-pair status
     autosync-pair env a|b|c... [--user ACCOUNT:USER]
     autosync-pair sync a|b|c...     one container-sync pass now
@@ -123,6 +124,10 @@ def print_tour(layout: Layout, settings: Settings,
                      '(X-Autosync-Pending) and carried by the reconciler',
             'refuse': 'a change a site cannot take is an error naming '
                       'it'}[settings.site_down]))
+        print('  read_fallback = %s' % (
+            'true: an object not at a site yet is read from another'
+            if settings.read_fallback else
+            'false: an object is read only where it is (--read-fallback)'))
     if settings.placement_conf:
         print('  placement: [%s] before autosync (--placement-conf)'
               % render.PLACEMENT_SECTION)
@@ -176,6 +181,7 @@ def cmd_up(args) -> int:
         autosync=args.autosync, sync_interval=args.sync_interval,
         sites=args.sites, site_down=args.site_down,
         error_suppression_interval=args.error_suppression_interval,
+        read_fallback=args.read_fallback,
         placement_conf=read_placement_conf(args.placement_conf))
     beyond = sorted(set(ports) - set(settings.clusters))
     if beyond:
@@ -298,6 +304,14 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument('--error-suppression-interval', type=float,
                     metavar='SECONDS', help='how long a failing site '
                     'stays error-limited (default 60, as Swift)')
+    up.add_argument('--read-fallback', dest='read_fallback',
+                    action='store_true', default=None,
+                    help='an object GET or HEAD that a site answers 404 '
+                    'reads the object from another site of its placement '
+                    '(read_fallback = true in every proxy)')
+    up.add_argument('--no-read-fallback', dest='read_fallback',
+                    action='store_false',
+                    help='back to reads where the object is (the default)')
     up.add_argument('--placement-conf', metavar='FILE',
                     help='a file holding one [filter:placement] section '
                     '(with its "use = egg:..." line): it goes into every '

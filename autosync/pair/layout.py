@@ -100,6 +100,9 @@ class Settings:
     site_down: str = DEFAULT_SITE_DOWN
     # Seconds a failing site stays error-limited (Swift's default).
     error_suppression_interval: float = 60.0
+    # The filter's read_fallback: an object not here yet is read from
+    # another site of its placement.
+    read_fallback: bool = False
 
     @classmethod
     def new(cls, ports: Optional[Dict[str, int]] = None,
@@ -173,7 +176,7 @@ class Settings:
 
 # Settings an error message may show (the others are secrets or long).
 SHOWN_SETTINGS = ('ports', 'style', 'autosync', 'sync_interval', 'sites',
-                  'site_down')
+                  'site_down', 'read_fallback')
 
 
 @dataclasses.dataclass(frozen=True)

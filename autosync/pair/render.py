@@ -105,9 +105,10 @@ def autosync_filter(settings: Settings, cluster: str) -> str:
         return ''
     return ('\n[filter:autosync]\nuse = egg:swift-autosync#autosync\n%s\n'
             'override_auth = true\nsite_down = %s\n'
-            'error_suppression_interval = %g\n' % (
+            'error_suppression_interval = %g\nread_fallback = %s\n' % (
                 autosync_options(settings, cluster), settings.site_down,
-                settings.error_suppression_interval))
+                settings.error_suppression_interval,
+                'true' if settings.read_fallback else 'false'))
 
 
 def tempauth_users() -> str:

@@ -1,0 +1,40 @@
+"""Another site reading an object it does not hold yet (its
+``read_fallback``, see ``read_fallback.py``): verify it, answer it from
+this site's own store only.
+
+The request is a GET or HEAD of ``/v1/<account>/<container>/<object>``
+with ``X-Orig-Cluster`` and an ``X-Autosync-Auth`` signature over the
+method, the path and the query (``?multipart-manifest=get`` changes what
+is read), checked as every peer request is (``peer_change.py``): 401
+when it does not verify, 503 when this site cannot tell now whether it
+saw it. A verified read acts as the account owner under
+``override_auth``; otherwise the token it carries (``forward_auth_token``)
+is checked by this site's auth. It is never read from yet another site:
+no fallback of a fallback, no loop between sites. A site serves such
+reads whatever its own ``read_fallback`` says, so the option can be
+turned on one site at a time.
+"""
+
+from swift.common.request_helpers import append_log_info
+from swift.common.swob import Response, wsgi_to_str
+
+from autosync.peer_change import PeerChange
+from autosync.protocol import AUTH_HEADER
+
+
+class PeerRead(PeerChange):
+
+    def __init__(self, filt, req, account: str, container: str, obj: str):
+        super().__init__(filt, req, account, container)
+        self.obj = wsgi_to_str(obj)
+
+    def respond(self) -> Response:
+        refusal = self.verify()
+        if refusal:
+            return refusal
+        append_log_info(self.env, 'as:peer-read')
+        self.logger.increment('auth.valid')
+        del self.req.headers[AUTH_HEADER]
+        if self.cfg.override_auth:
+            self.act_as_owner(reseller=False)
+        return self.local_response()
