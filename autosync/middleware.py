@@ -195,7 +195,6 @@ class Autosync(object):
         if not self.enabled:
             return self.app(env, start_response)
         path = env['PATH_INFO']
-        method = env['REQUEST_METHOD']
         # A cheap look for /v1/<a>/<c>/<o> before split_path, inline (a
         # call costs what the rest of the check does): objects are most of
         # a proxy's traffic and none of autosync's business, but for a
@@ -204,12 +203,13 @@ class Autosync(object):
         # way.)
         if path.count('/') > 3:
             if (self.reads_elsewhere or AUTH_ENV_KEY in env) and \
-                    method in READ_METHODS:
+                    env['REQUEST_METHOD'] in READ_METHODS:
                 names = object_names(path)
                 if names:
                     return self.object_read(env, start_response, names)
             if path[-1] != '/':
                 return self.app(env, start_response)
+        method = env['REQUEST_METHOD']
         # A signed HEAD or GET is another site checking a container
         # before it deletes, or the reconciler reading its state.
         signed = AUTH_ENV_KEY in env
@@ -226,7 +226,6 @@ class Autosync(object):
             else ClientChange
         return context(self, Request(env), *names).respond()(
             env, start_response)
-
 
     def object_read(self, env, start_response, names):
         """An object GET or HEAD: another site's (verified, answered

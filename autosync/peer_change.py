@@ -85,13 +85,10 @@ class PeerChange(ChangeContext):
     obj = None  # an object's name, for a read of one (peer_read.py)
 
     def respond(self) -> Response:
-        refusal = self.verify()
+        refusal = self.accept('as:peer')
         if refusal:
             return refusal
-        append_log_info(self.env, 'as:peer')
-        self.logger.increment('auth.valid')
         headers = self.req.headers
-        del headers[AUTH_HEADER]
         reseller = headers.pop(RESELLER_HEADER, None) == 'true'
         refusal = self.act_as_owner(reseller) if self.cfg.override_auth \
             else None
@@ -113,6 +110,18 @@ class PeerChange(ChangeContext):
                 resp.is_success:
             resp = self.undo_if_deleted_since(resp, put_at)
         return resp
+
+    def accept(self, log_code: str):
+        """None once the request verifies (``verify``), logged as
+        ``log_code`` and counted, its signature header dropped; else the
+        refusal to answer."""
+        refusal = self.verify()
+        if refusal:
+            return refusal
+        append_log_info(self.env, log_code)
+        self.logger.increment('auth.valid')
+        del self.req.headers[AUTH_HEADER]
+        return None
 
     def verify(self):
         """None when the request is signed by a trusted site, for this

@@ -15,11 +15,9 @@ reads whatever its own ``read_fallback`` says, so the option can be
 turned on one site at a time.
 """
 
-from swift.common.request_helpers import append_log_info
 from swift.common.swob import Response, wsgi_to_str
 
 from autosync.peer_change import PeerChange
-from autosync.protocol import AUTH_HEADER
 
 
 class PeerRead(PeerChange):
@@ -29,12 +27,9 @@ class PeerRead(PeerChange):
         self.obj = wsgi_to_str(obj)
 
     def respond(self) -> Response:
-        refusal = self.verify()
+        refusal = self.accept('as:peer-read')
         if refusal:
             return refusal
-        append_log_info(self.env, 'as:peer-read')
-        self.logger.increment('auth.valid')
-        del self.req.headers[AUTH_HEADER]
         if self.cfg.override_auth:
             self.act_as_owner(reseller=False)
         return self.local_response()

@@ -117,12 +117,10 @@ def open_read(request: PeerRequest, conn_timeout: float,
     """(answer, body) of one request to one peer, its body not read yet:
     a ``StreamedBody``, or None when the peer did not answer (then the
     answer says why). Never raises."""
-    conn = None
     try:
         conn, resp = _connect(request, conn_timeout, node_timeout, logger)
     except (Exception, Timeout) as err:
-        if conn is not None:
-            conn.close()
+        # _connect closed whatever it opened.
         return _failed(request, logger, err, conn_timeout,
                        node_timeout), None
     answer = SiteAnswer(request.site.name, resp.status, resp.reason or '',

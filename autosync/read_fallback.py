@@ -154,7 +154,7 @@ class FallbackRead(ChangeContext):
         answer, body = open_read(request, self.cfg.conn_timeout,
                                  self.cfg.node_timeout, self.logger)
         self.filt.limiter.record(answer)
-        if body is not None and answer.status not in (404,) and \
+        if body is not None and answer.status != 404 and \
                 not self.has_it(answer.status):
             self.logger.warning('autosync: read of %s at %s: %d %s',
                                 self.req.path, site.name, answer.status,
