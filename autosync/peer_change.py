@@ -25,6 +25,7 @@ it saw it: ``replay.py``). A verified request:
   (``state.py``), or the account's records (``account_state.py``).
 """
 
+from swift.common.http import HTTP_CREATED
 from swift.common.request_helpers import append_log_info
 from swift.common.swob import (
     HTTPAccepted,
@@ -106,8 +107,12 @@ class PeerChange(ChangeContext):
         self.record_changed_at(headers.pop(CHANGED_AT_HEADER, None))
         self.record_origin()
         resp = self.apply_here()
+        # Only a PUT that made the container (201) can have made again one
+        # deleted here: the container server answers 202 to a PUT of one
+        # that exists, and a delete landing after such a PUT, older than
+        # it, was refused (409) and deleted nothing.
         if put_at and self.container and self.method == 'PUT' and \
-                resp.is_success:
+                resp.status_int == HTTP_CREATED:
             resp = self.undo_if_deleted_since(resp, put_at)
         return resp
 
