@@ -113,7 +113,7 @@ from autosync.protocol import (
     SYNC_AUTH_ENV_KEY,
     SYNC_KEY_ENV_KEY,
 )
-from autosync.read_fallback import read_with_fallback
+from autosync.read_fallback import object_names, read_with_fallback
 from autosync.replay import NonceLedger
 
 CHANGE_METHODS = frozenset(('PUT', 'POST', 'DELETE'))
@@ -135,18 +135,6 @@ def account_or_container(path: str):
         # and must not reach another site.
         return None
     return account, container
-
-
-def object_names(path: str):
-    """(account, container, object) of an object path, else None."""
-    try:
-        version, account, container, obj = split_path(path, 4, 4, True)
-    except ValueError:
-        return None
-    if not obj or not valid_api_version(version) or \
-            not check_utf8(wsgi_to_str(path)):
-        return None
-    return account, container, obj
 
 
 def showing_autosync(env, start_response):
@@ -204,9 +192,9 @@ class Autosync(object):
         if path.count('/') > 3:
             if (self.reads_elsewhere or AUTH_ENV_KEY in env) and \
                     env['REQUEST_METHOD'] in READ_METHODS:
-                names = object_names(path)
-                if names:
-                    return self.object_read(env, start_response, names)
+                answer = self.object_read(env, start_response, path)
+                if answer is not None:
+                    return answer
             if path[-1] != '/':
                 return self.app(env, start_response)
         method = env['REQUEST_METHOD']
@@ -227,18 +215,24 @@ class Autosync(object):
         return context(self, Request(env), *names).respond()(
             env, start_response)
 
-    def object_read(self, env, start_response, names):
-        """An object GET or HEAD: another site's (verified, answered
+    def object_read(self, env, start_response, path: str):
+        """The answer to a GET or HEAD of what may be an object (None
+        when ``path`` is not one): another site's (verified, answered
         from here only), container-sync's or a client's that claims to
         come from another site (answered from here only), or a client's
         (read elsewhere if this site does not have it)."""
         if AUTH_ENV_KEY in env:
-            return PeerRead(self, Request(env), *names).respond()(
-                env, start_response)
+            names = object_names(path)
+            return names and PeerRead(self, Request(env), *names).respond(
+            )(env, start_response)
+        # A client's read is looked at closer only when this site answers
+        # 404 (split_path costs more than all the rest).
+        if path[-1] == '/' and not object_names(path):
+            return None
         if ORIG_CLUSTER_ENV_KEY in env or SYNC_AUTH_ENV_KEY in env or \
                 SYNC_KEY_ENV_KEY in env:
             return self.app(env, start_response)
-        return read_with_fallback(self, env, start_response, names)
+        return read_with_fallback(self, env, start_response)
 
 
 def filter_factory(global_conf, **local_conf):

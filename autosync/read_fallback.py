@@ -38,9 +38,10 @@ copies older than a delete here: logged ``as:deleted-here``) and
 ``as:fallback-hit``, ``-miss``, ``-error``.
 """
 
+from swift.common.constraints import check_utf8, valid_api_version
 from swift.common.request_helpers import append_log_info
 from swift.common.swob import Request, wsgi_to_str
-from swift.common.utils import Timestamp
+from swift.common.utils import Timestamp, split_path
 from swift.common.wsgi import WSGIContext
 
 from autosync import plan
@@ -64,19 +65,34 @@ HAS_IT = (304, 412, 416)
 PLACEMENT_KEY = info_sysmeta_key(PLACEMENT_SYSMETA)
 
 
-def read_with_fallback(filt, env, start_response, names):
-    """The WSGI answer to a client's object GET or HEAD (``names``: its
-    account, container and object), read here first. Anything but a 404
-    that auth allowed goes back as it is: a 200 costs a status check."""
+def read_with_fallback(filt, env, start_response):
+    """The WSGI answer to a client's GET or HEAD of what may be an
+    object, read here first. Anything but a 404 that auth allowed, of an
+    object path, goes back as it is: a 200 costs a status check."""
     allowed = watch_authorize(env)
     local = WSGIContext(filt.app)
     app_iter = local._app_call(env)
-    if local._response_status[:3] != '404' or not allowed:
+    names = None
+    if local._response_status[:3] == '404' and allowed:
+        names = object_names(env['PATH_INFO'])
+    if not names:
         start_response(local._response_status, local._response_headers,
                        local._response_exc_info)
         return app_iter
     fallback = FallbackRead(filt, Request(env), *names)
     return fallback.respond(local, app_iter)(env, start_response)
+
+
+def object_names(path: str):
+    """(account, container, object) of an object path, else None."""
+    try:
+        version, account, container, obj = split_path(path, 4, 4, True)
+    except ValueError:
+        return None
+    if not obj or not valid_api_version(version) or \
+            not check_utf8(wsgi_to_str(path)):
+        return None
+    return account, container, obj
 
 
 def watch_authorize(env) -> list:

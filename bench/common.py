@@ -162,13 +162,16 @@ def say(message: str, *args) -> None:
 class Client(object):
     """One keep-alive connection to 127.0.0.1:port; reconnects after an
     error. ``request`` answers the status (None when the request
-    failed) and reads the whole body."""
+    failed) and reads the whole body; ``headers`` (lower-cased) and
+    ``body_length`` are the last answer's."""
 
     def __init__(self, port: int, token: str = '', timeout: float = 30.0):
         self.port = port
         self.token = token
         self.timeout = timeout
         self.conn = None
+        self.headers = {}
+        self.body_length = 0
 
     def request(self, method: str, path: str, body: bytes = b'',
                 headers: Optional[Dict[str, str]] = None) -> Optional[int]:
@@ -184,10 +187,13 @@ class Client(object):
             self.conn.request(method, path, body=body or None,
                               headers=headers)
             resp = self.conn.getresponse()
-            resp.read()
+            self.headers = {name.lower(): value
+                            for name, value in resp.getheaders()}
+            self.body_length = len(resp.read())
             return resp.status
         except (OSError, http.client.HTTPException):
             self.close()
+            self.headers, self.body_length = {}, 0
             return None
 
     def get_json(self, path: str):

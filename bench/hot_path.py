@@ -21,10 +21,12 @@ not count.
     python bench/hot_path.py [--quick]
 """
 
+import contextlib
 import os
 import shutil
 import tempfile
 import time
+from typing import Callable, Dict, Iterator
 
 from swift.common.swob import Request, Response
 
@@ -66,7 +68,23 @@ class NoopFilter(object):
         return self.app(env, start_response)
 
 
-def autosync_filter(app, swift_dir: str):
+@contextlib.contextmanager
+def realm_swift_dir() -> Iterator[str]:
+    """A temporary swift_dir with the two-site realm of the placement
+    every filter here is built in."""
+    swift_dir = tempfile.mkdtemp(prefix='autosync-bench-')
+    try:
+        with open(os.path.join(swift_dir, 'container-sync-realms.conf'),
+                  'w') as f:
+            f.write(REALMS_CONF)
+        yield swift_dir
+    finally:
+        shutil.rmtree(swift_dir, ignore_errors=True)
+
+
+def autosync_filter(app, swift_dir: str, **options: str):
+    """The filter as paste builds it; ``options`` are more of its
+    conf (``read_fallback='true'``)."""
     conf = {
         'swift_dir': swift_dir,
         'autosync_my_cluster': '//bench/a',
@@ -74,6 +92,7 @@ def autosync_filter(app, swift_dir: str):
         'override_auth': 'true',
         'log_level': 'WARNING',
     }
+    conf.update(options)
     return filter_factory({}, **conf)(app)
 
 
@@ -97,35 +116,32 @@ def timed_round(wsgi, template: dict, count: int) -> float:
     return (time.process_time() - started) * 1e6 / count
 
 
-def measure(wsgi_a, wsgi_b, template: dict, total: int):
+def measure(variants: Dict[str, Callable], template: dict,
+            total: int) -> Dict[str, float]:
+    """Each WSGI app of ``variants`` (name -> app) over ``total``
+    requests in interleaved rounds: name -> the median round's
+    µs/request."""
     per_round = total // ROUNDS
     results = interleaved({
-        'autosync': lambda: timed_round(wsgi_a, template, per_round),
-        'no-op': lambda: timed_round(wsgi_b, template, per_round),
-    }, ROUNDS)
-    return median(results['autosync']), median(results['no-op'])
+        name: (lambda wsgi=wsgi: timed_round(wsgi, template, per_round))
+        for name, wsgi in variants.items()}, ROUNDS)
+    return {name: median(found) for name, found in results.items()}
 
 
 def run(quick: bool):
     total = QUICK_REQUESTS if quick else REQUESTS
-    swift_dir = tempfile.mkdtemp(prefix='autosync-bench-')
-    try:
-        with open(os.path.join(swift_dir, 'container-sync-realms.conf'),
-                  'w') as f:
-            f.write(REALMS_CONF)
-        with_autosync = autosync_filter(swift_like_app, swift_dir)
-        baseline = NoopFilter(swift_like_app)
+    with realm_swift_dir() as swift_dir:
+        variants = {'autosync': autosync_filter(swift_like_app, swift_dir),
+                    'no-op': NoopFilter(swift_like_app)}
         rows = []
         for name, method, path in KINDS:
-            template = environ(method, path)
-            cost, base = measure(with_autosync, baseline, template, total)
+            found = measure(variants, environ(method, path), total)
+            cost, base = found['autosync'], found['no-op']
             say('%-14s autosync %.2f µs  no-op %.2f µs  (+%.3f µs)',
                 name, cost, base, cost - base)
             rows.append(Row('hot path', name, cost, 'µs/req', base,
                             'no-op filter', '<= 1.02'))
         return rows
-    finally:
-        shutil.rmtree(swift_dir, ignore_errors=True)
 
 
 if __name__ == '__main__':

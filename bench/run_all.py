@@ -23,7 +23,7 @@ from common import load_rows, print_table, say
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCHMARKS = ('hot_path', 'fanout', 'pair_rates', 'sync_delay',
-              'site_down')
+              'site_down', 'read_fallback')
 
 
 def swift_processes() -> int:

@@ -252,9 +252,28 @@ def take_down(pair: Pair, keep: bool) -> None:
         shutil.rmtree(pair.data_dir, ignore_errors=True)
 
 
+def up_choices(style: str, autosync: bool, sync_interval: float,
+               sites: int, site_down: str,
+               error_suppression_interval: Optional[float],
+               read_fallback: bool) -> List[str]:
+    """``autosync-pair up``'s arguments but the ports and placement."""
+    choices = ['--sites', str(sites), '--style', style,
+               '--autosync' if autosync else '--no-autosync',
+               '--sync-interval', str(sync_interval),
+               '--site-down', site_down]
+    if read_fallback:
+        choices.append('--read-fallback')
+    if error_suppression_interval is not None:
+        choices += ['--error-suppression-interval',
+                    str(error_suppression_interval)]
+    return choices
+
+
 @pytest.fixture(scope='session')
 def pair_factory():
-    """Bring up pairs on free ports; take every one down at the end."""
+    """Bring up pairs on free ports; take every one down at the end.
+    ``make``'s arguments are ``autosync-pair up``'s (``read_fallback``
+    is ``--read-fallback``)."""
     started: List[Pair] = []
     taken: set = set()
     keep = bool(os.environ.get('AUTOSYNC_PAIR_KEEP'))
@@ -263,8 +282,12 @@ def pair_factory():
              sync_interval: float = DEFAULT_SYNC_INTERVAL, sites: int = 2,
              placement_conf: Optional[str] = None,
              site_down: str = 'refuse',
-             error_suppression_interval: Optional[float] = None) -> Pair:
+             error_suppression_interval: Optional[float] = None,
+             read_fallback: bool = False) -> Pair:
         require_memcached()
+        choices = up_choices(style, autosync, sync_interval, sites,
+                             site_down, error_suppression_interval,
+                             read_fallback)
         for attempt in range(UP_ATTEMPTS):
             # Swift keeps object metadata in xattrs: tmpfs holds more.
             data_dir = tempfile.mkdtemp(prefix='autosync-pair-',
@@ -272,13 +295,7 @@ def pair_factory():
             ports = {c: free_base_port(taken) for c in SITE_NAMES[:sites]}
             new = Pair(data_dir)
             started.append(new)
-            args = ['--sites', str(sites), '--style', style,
-                    '--autosync' if autosync else '--no-autosync',
-                    '--sync-interval', str(sync_interval),
-                    '--site-down', site_down]
-            if error_suppression_interval is not None:
-                args += ['--error-suppression-interval',
-                         str(error_suppression_interval)]
+            args = list(choices)
             for name, port in ports.items():
                 args += ['--port-' + name, str(port)]
             if placement_conf is not None:
