@@ -13,10 +13,13 @@ The rules, in the order a request meets them:
 
 * **Hot path untouched.** Object requests, and anything that is not a
   request for ``/v1/<account>`` or ``/v1/<account>/<container>``, go
-  straight on. A client's GET or HEAD of an account or container only
-  gets autosync's records added to its answer: the site its last change
-  came from (``X-Autosync-Orig-Cluster``) and, to the owner, its
-  placement (``X-Autosync-Placement``).
+  straight on; with ``read_fallback = true``, a client's object GET or
+  HEAD that this site answers 404 is read from another site of the
+  container's placement (``read_fallback.py``). A client's GET or HEAD
+  of an account or container only gets autosync's records added to its
+  answer: the site its last change came from
+  (``X-Autosync-Orig-Cluster``) and, to the owner, its placement
+  (``X-Autosync-Placement``).
 * **Another site's request is verified, applied here only, and never
   fanned out again** (``peer_change.py``): a PUT, POST or DELETE with
   ``X-Orig-Cluster``, or any request with ``X-Autosync-Auth``, that does
@@ -82,6 +85,9 @@ Swift's ``container_sync`` filter before auth::
     # As Swift's proxy error-limits nodes.
     error_suppression_interval = 60
     error_suppression_limit = 10
+    # An object read this site answers 404 is read from the container's
+    # other sites (before container-sync has carried it).
+    read_fallback = false
 """
 
 import functools
