@@ -10,7 +10,10 @@ when it does not verify, 503 when this site cannot tell now whether it
 saw it. A verified read acts as the account owner under
 ``override_auth``; otherwise the token it carries (``forward_auth_token``)
 is checked by this site's auth. It is never read from yet another site:
-no fallback of a fallback, no loop between sites. A site serves such
+no fallback of a fallback, no loop between sites. A 404 that found the
+object deleted here says when in ``X-Autosync-Deleted-At``, so that the
+reading site does not take an older copy from a site asked after this
+one. A site serves such
 reads whatever its own ``read_fallback`` says, so the option can be
 turned on one site at a time.
 """
@@ -18,6 +21,7 @@ turned on one site at a time.
 from swift.common.swob import Response, wsgi_to_str
 
 from autosync.peer_change import PeerChange
+from autosync.protocol import BACKEND_TIMESTAMP, DELETED_AT_HEADER
 
 
 class PeerRead(PeerChange):
@@ -32,4 +36,8 @@ class PeerRead(PeerChange):
             return refusal
         if self.cfg.override_auth:
             self.act_as_owner(reseller=False)
-        return self.local_response()
+        resp = self.local_response()
+        deleted_at = resp.headers.get(BACKEND_TIMESTAMP)
+        if resp.status_int == 404 and deleted_at:
+            resp.headers[DELETED_AT_HEADER] = deleted_at
+        return resp

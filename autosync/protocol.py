@@ -133,6 +133,9 @@ SYNC_KEY_ENV_KEY = 'HTTP_X_CONTAINER_SYNC_KEY'
 # An object's time; on a 404, the time of the delete (tombstone) found.
 OBJECT_TIMESTAMP = 'X-Timestamp'
 BACKEND_TIMESTAMP = 'X-Backend-Timestamp'
+# That time in a site's 404 to another site's object read, which the
+# site's gatekeeper would strip as a backend header.
+DELETED_AT_HEADER = 'X-Autosync-Deleted-At'
 # What of a client's object read another site gets (read_fallback): its
 # range and conditions, as the proxy would take them here.
 READ_HEADERS = frozenset(('range', 'if-match', 'if-none-match',

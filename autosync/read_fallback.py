@@ -28,14 +28,16 @@ conditions (and query, e.g. ``?multipart-manifest=get``), checked there
 as every peer request is; a site the error limiter limits is skipped.
 The first that has the object (2xx, or 304/412/416, which say it exists)
 is streamed back with its headers and ``X-Autosync-Read-From`` naming it,
-unless this site's 404 carries a delete (Swift's ``X-Backend-Timestamp``)
-no older than that copy: an object deleted here is not brought back. When
-no site has it, the client gets this site's own 404.
+unless this site's 404 carries a delete (Swift's ``X-Backend-Timestamp``),
+or a site asked before answered 404 with one (``X-Autosync-Deleted-At``),
+no older than that copy: an object deleted is not brought back by an
+older copy. When no site has it, the client gets this site's own 404.
 
 Counted as ``fallback.hit``, ``fallback.miss`` (no site has it, or only
-copies older than a delete here: logged ``as:deleted-here``) and
-``fallback.error`` (none had it and at least one could not say); logged
-``as:fallback-hit``, ``-miss``, ``-error``.
+copies older than a delete: logged ``as:deleted-here`` or
+``as:deleted-there``) and ``fallback.error`` (none had it and at least
+one could not say); logged ``as:fallback-hit``, ``-miss``, ``-error``.
+A 404 in a container with no other site to ask is not counted.
 """
 
 from swift.common.constraints import check_utf8, valid_api_version
@@ -51,6 +53,7 @@ from autosync.placement import PlacementError, parse_placement
 from autosync.protocol import (
     AUTHORIZE_ENV_KEY,
     BACKEND_TIMESTAMP,
+    DELETED_AT_HEADER,
     NOT_RELAYED,
     OBJECT_TIMESTAMP,
     PLACEMENT_SYSMETA,
@@ -122,13 +125,18 @@ class FallbackRead(ChangeContext):
         self.obj = wsgi_to_str(obj)
 
     def respond(self, local: WSGIContext, local_body):
-        deleted_at = self.deleted_here(local._response_headers)
-        errors = deleted_newer = 0
-        for site in self.sites_to_ask():
+        sites = self.sites_to_ask()
+        if not sites:
+            return self.local_404(local, local_body)
+        # The newest delete known: here, or at a site asked before.
+        deleted_at = self.deleted_at(local._response_headers)
+        deleted_where = 'here'
+        errors = skipped = 0
+        for site in sites:
             answer, body = self.ask(site)
             if body is not None and self.has_it(answer.status):
                 if deleted_at and not _newer(answer.headers, deleted_at):
-                    deleted_newer += 1
+                    skipped += 1
                     body.close()
                     continue
                 close_iter(local_body)
@@ -137,7 +145,18 @@ class FallbackRead(ChangeContext):
                 body.close()
             if answer.status != 404:
                 errors += 1
-        return self.local_404(local, local_body, errors, deleted_newer)
+                continue
+            there = self.deleted_at(answer.headers.items(),
+                                    DELETED_AT_HEADER)
+            if there and (not deleted_at or there > deleted_at):
+                deleted_at, deleted_where = there, 'there'
+        if errors:
+            outcome = 'fallback-error', 'fallback.error'
+        elif skipped:
+            outcome = 'deleted-' + deleted_where, 'fallback.miss'
+        else:
+            outcome = 'fallback-miss', 'fallback.miss'
+        return self.local_404(local, local_body, outcome)
 
     def sites_to_ask(self):
         """The other sites of the container's placement, the ring walked
@@ -183,11 +202,13 @@ class FallbackRead(ChangeContext):
                                        status in HAS_IT)
 
     @staticmethod
-    def deleted_here(headers):
-        """When the object was deleted here, from this site's 404; None
-        when the 404 says nothing of a delete."""
-        for name, value in headers:
-            if name.lower() == BACKEND_TIMESTAMP.lower():
+    def deleted_at(headers, name: str = BACKEND_TIMESTAMP):
+        """When the object was deleted, from a 404's ``headers`` (name,
+        value pairs): this site's own (Swift's backend timestamp), or
+        another site's (autosync's header); None when it says nothing of
+        a delete."""
+        for header, value in headers:
+            if header.lower() == name.lower():
                 try:
                     return Timestamp(value)
                 except ValueError:
@@ -210,16 +231,12 @@ class FallbackRead(ChangeContext):
             return [b''] if head else body
         return app
 
-    def local_404(self, local: WSGIContext, local_body, errors: int,
-                  deleted_newer: int):
-        """This site's own 404, counted as a miss or an error."""
-        if errors:
-            append_log_info(self.env, 'as:fallback-error')
-            self.logger.increment('fallback.error')
-        else:
-            append_log_info(self.env, 'as:deleted-here' if deleted_newer
-                            else 'as:fallback-miss')
-            self.logger.increment('fallback.miss')
+    def local_404(self, local: WSGIContext, local_body, outcome=None):
+        """This site's own 404; ``outcome`` (log code, counter) when
+        other sites were asked."""
+        if outcome:
+            append_log_info(self.env, 'as:' + outcome[0])
+            self.logger.increment(outcome[1])
         body = b''.join(local_body)
         close_iter(local_body)
 

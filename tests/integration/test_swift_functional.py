@@ -14,8 +14,11 @@ when container-sync has already copied them to B autosync answers 409
 timing, so they cannot be named below. Objects syncing is tested in
 test_objects_sync.py.
 
-AUTOSYNC_FUNCTIONAL_PLAIN=1 runs the same on a pair without autosync,
-to compare.
+Both proxies run with ``read_fallback`` on: every object the upstream
+tests expect to be missing (deleted, never written, expired) is then
+asked for at B too, and must still be missing.
+AUTOSYNC_FUNCTIONAL_READ_FALLBACK=off runs them with it off, and
+AUTOSYNC_FUNCTIONAL_PLAIN=1 on a pair without autosync, to compare.
 """
 
 import os
@@ -55,8 +58,11 @@ DESELECTED = dict(CHANGED_ON_PURPOSE, **KNOWN_BUGS)
 @pytest.fixture(scope='module')
 def functional_pair(pair_factory):
     plain = bool(os.environ.get('AUTOSYNC_FUNCTIONAL_PLAIN'))
+    read_fallback = os.environ.get(
+        'AUTOSYNC_FUNCTIONAL_READ_FALLBACK', 'on') != 'off'
     yield from pair_for_module(pair_factory, autosync=not plain,
-                               sync_interval=IDLE_SYNC_INTERVAL)
+                               sync_interval=IDLE_SYNC_INTERVAL,
+                               read_fallback=read_fallback and not plain)
 
 
 @pytest.fixture(scope='module')

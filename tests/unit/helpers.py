@@ -21,7 +21,10 @@
 """
 
 import collections
+import email.utils
+import hashlib
 import json
+import math
 import os
 import tempfile
 import threading
@@ -119,11 +122,16 @@ class FakeSwift(object):
     ``delete_timestamps`` map a container path to when it was last PUT
     and deleted (HEAD shows them as X-Backend-PUT/DELETE-Timestamp);
     ``listings`` maps a container (account) path to the entries a GET
-    lists, by ``marker`` and ``limit``.
+    lists, by ``marker`` and ``limit``. ``object_store`` maps an object
+    path to its ``StoredObject``; ``tombstones`` maps a deleted object's
+    path to when it was deleted (its 404 says so in
+    X-Backend-Timestamp, as an object server's does).
     """
 
     def __init__(self):
         self.store = {}
+        self.object_store = {}
+        self.tombstones = {}
         self.objects = collections.Counter()
         self.forced = {}
         self.put_timestamps = {}
@@ -152,12 +160,15 @@ class FakeSwift(object):
         if not req.environ.get('swift_owner'):
             for header in OWNER_HEADERS:
                 req.headers.pop(header, None)
-        version, account, container = split_path(req.path, 2, 3, True)
-        path = req.path
+        version, account, container, obj = split_path(req.path, 2, 4, True)
+        if obj:
+            handler = getattr(self, 'object_' + req.method, None)
+            return handler(req, req.path) if handler else Response(
+                status=405)
         handler = getattr(self, 'do_' + req.method, None)
         if handler is None:
             return Response(status=405)
-        return handler(req, path, container)
+        return handler(req, req.path, container)
 
     def do_HEAD(self, req, path, container):
         timestamps = self._timestamps(path) if container else {}
@@ -223,9 +234,87 @@ class FakeSwift(object):
                                          'x-versions-', 'x-history-'))}
         return dict(kept, **removed)
 
+    # -- objects, as the object server keeps them --
+
+    def object_PUT(self, req, path):
+        if '/'.join(path.split('/', 4)[:4]) not in self.store:
+            return Response(status=404)  # as the proxy: no container
+        stored = StoredObject.from_put(req)
+        self.object_store[path] = stored
+        self.tombstones.pop(path, None)
+        return Response(status=201, headers={
+            'ETag': stored.headers['ETag'],
+            'Last-Modified': stored.headers['Last-Modified']})
+
+    def object_HEAD(self, req, path):
+        # swob answers a range (206, 416) and a condition (304, 412) on
+        # the stored body, and a HEAD without it, as Swift's servers do.
+        stored = self.object_store.get(path)
+        if stored is None:
+            deleted = self.tombstones.get(path)
+            return Response(status=404, headers={
+                'X-Backend-Timestamp': deleted} if deleted else {})
+        return Response(request=req, conditional_response=True,
+                        body=stored.body, headers=dict(stored.headers))
+
+    object_GET = object_HEAD
+
+    def object_POST(self, req, path):
+        stored = self.object_store.get(path)
+        if stored is None:
+            return Response(status=404)
+        # An object POST replaces all user metadata, as Swift's does.
+        kept = {k: v for k, v in stored.headers.items()
+                if not k.lower().startswith('x-object-meta-')}
+        stored.headers = dict(kept, **object_metadata(req))
+        return Response(status=202)
+
+    def object_DELETE(self, req, path):
+        deleted_at = request_timestamp(req).internal
+        existed = self.object_store.pop(path, None) is not None
+        # The object server writes the tombstone even when it had no
+        # object: a PUT that arrives late must not bring it back.
+        self.tombstones[path] = deleted_at
+        return Response(status=204 if existed else 404,
+                        headers={'X-Backend-Timestamp': deleted_at})
+
     def calls_for(self, method, path=None):
         return [c for c in self.calls if c[0] == method and
                 (path is None or c[1] == path)]
+
+
+class StoredObject(object):
+    """An object's body and the headers its GET and HEAD show."""
+
+    def __init__(self, body: bytes, headers: dict):
+        self.body = body
+        self.headers = headers
+
+    @classmethod
+    def from_put(cls, req):
+        body = req.body
+        timestamp = request_timestamp(req)
+        headers = {
+            'ETag': hashlib.md5(body).hexdigest(),
+            'X-Timestamp': timestamp.normal,
+            # As the object server: the time rounded up to the second.
+            'Last-Modified': email.utils.formatdate(
+                math.ceil(float(timestamp)), usegmt=True),
+            'Content-Type': req.headers.get('Content-Type',
+                                            'application/octet-stream')}
+        headers.update(object_metadata(req))
+        return cls(body, headers)
+
+
+def request_timestamp(req) -> Timestamp:
+    """The request's X-Timestamp (the proxy sets one on every object
+    change), or now."""
+    return Timestamp(req.headers.get('X-Timestamp') or Timestamp.now())
+
+
+def object_metadata(req) -> dict:
+    return {k: v for k, v in req.headers.items()
+            if k.lower().startswith('x-object-meta-')}
 
 
 class InternalClientShim(object):
