@@ -247,6 +247,22 @@ def test_three_sites_each_reads_from_a(conns3, container3, reader):
         site('a')
 
 
+def test_a_delete_at_the_site_asked_first_hides_an_older_copy(
+        trio, conns3, container3):
+    """A asks C (which syncs to A) first, then B. Written at B, carried
+    to C by a pass at B, then deleted at C: A must not serve B's copy,
+    though C's gatekeeper hides the delete's backend timestamp."""
+    conns3['b'].put_object(container3, 'gone', BODY)
+    trio.b.sync_once()
+    headers, body = conns3['c'].get_object(container3, 'gone')
+    assert body == BODY and READ_FROM not in headers  # C's own copy
+    conns3['c'].delete_object(container3, 'gone')
+    status, headers, _ = raw(trio.a, 'GET', container3 + '/gone')
+    assert status == 404
+    assert READ_FROM not in lowered(headers)
+    assert conns3['b'].get_object(container3, 'gone')[1] == BODY
+
+
 def test_c_reads_past_b_down_from_a(trio, conns3, container3):
     """Last in the module: B is stopped, then started again."""
     with stopped(trio.b):
