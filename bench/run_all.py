@@ -4,8 +4,8 @@ Each benchmark runs in a process of its own (one's eventlet patching or
 pairs cannot touch the next), its progress shown as it goes; at the end
 come the machine (cores, load, Swift and Python versions) and the table
 of every figure with its same-run baseline, the ratio and the target.
-About 9 minutes on a 2-core machine (about 5 with --quick; site_down
-alone takes 5, or 3).
+About 7 minutes on a 2-core machine (about 4 with --quick; pair_rates
+and site_down take 3 each).
 
     python bench/run_all.py [--quick] [--only NAME ...]
 """
