@@ -33,6 +33,7 @@ from autosync.protocol import (
     CONTAINER_READ,
     CONTAINER_WRITE,
     NOT_FORWARDED,
+    S3_PREFIX,
     SET_PLACEMENT_HEADER,
     SYNC_KEY,
     SYNC_TO,
@@ -121,8 +122,8 @@ def forwarded_headers(headers, forward_auth_token: bool) -> Dict[str, str]:
     forwarded = {}
     for name, value in headers.items():
         lower = name.lower()
-        if lower in NOT_FORWARDED or \
-                lower.startswith((BACKEND_PREFIX,) + SYSMETA_PREFIXES):
+        if lower in NOT_FORWARDED or lower.startswith(
+                (BACKEND_PREFIX, S3_PREFIX) + SYSMETA_PREFIXES):
             continue
         if lower in TOKEN_HEADERS and not forward_auth_token:
             continue

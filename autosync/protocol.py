@@ -156,14 +156,20 @@ RESELLER_ENV_KEY = 'reseller_request'
 CACHE_ENV_KEY = 'swift.cache'
 
 # Never sent to another site: hop-by-hop headers, the client's host and
-# length, and whatever autosync itself sets.
+# length, its signature (an S3 client's Authorization, which would make
+# the other site's s3api take the request for an S3 one) and whatever
+# autosync itself sets. X-Amz-* (S3_PREFIX) neither.
 NOT_FORWARDED = frozenset(h.lower() for h in (
     'Connection', 'Keep-Alive', 'Proxy-Authenticate', 'Proxy-Authorization',
     'TE', 'Trailer', 'Trailers', 'Transfer-Encoding', 'Upgrade', 'Host',
-    'Content-Length', 'Expect', ORIG_CLUSTER_HEADER, AUTH_HEADER,
+    'Content-Length', 'Expect', 'Authorization', ORIG_CLUSTER_HEADER,
+    AUTH_HEADER,
     RESELLER_HEADER, SET_PLACEMENT_HEADER, SYNC_TO, SYNC_KEY,
     PLACEMENT_HEADER, CHANGED_AT_HEADER, PENDING_HEADER,
     CLIENT_CHANGE_HEADER, CLIENT_PUT_HEADER, SUPERSEDED_HEADER))
+
+
+S3_PREFIX = 'x-amz-'
 
 
 def info_sysmeta_key(sysmeta_header: str) -> str:

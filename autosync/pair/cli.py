@@ -4,7 +4,7 @@ machine.
     autosync-pair up [--sites N] [--port-a N] [--port-b N] [--port-c N]...
                      [--style realm|url] [--no-autosync]
                      [--sync-interval SECONDS] [--placement-conf FILE]
-                     [--site-down refuse|defer] [--read-fallback]
+                     [--site-down refuse|defer] [--read-fallback] [--s3]
     autosync-pair status
     autosync-pair env a|b|c... [--user ACCOUNT:USER]
     autosync-pair sync a|b|c...     one container-sync pass now
@@ -131,6 +131,10 @@ def print_tour(layout: Layout, settings: Settings,
     if settings.placement_conf:
         print('  placement: [%s] before autosync (--placement-conf)'
               % render.PLACEMENT_SECTION)
+    if settings.s3:
+        print('  S3: s3api before tempauth in every proxy: the endpoint is '
+              'the proxy, region %s,\n      access key ACCOUNT:USER, secret '
+              'its key (autosync-pair env sets AWS_*)' % render.S3_REGION)
     print('  container-sync every %g s' % settings.sync_interval)
     print('  users (on %s):' % ('both clusters' if settings.sites == 2
                                 else 'every cluster'))
@@ -139,6 +143,11 @@ def print_tour(layout: Layout, settings: Settings,
         print('\nFull-URL style: objects sync only into containers that '
               'allow anonymous reads\n(swift post -r .r:* CONTAINER), and '
               'the gatekeepers keep inbound X-Timestamp.')
+    print_try_it(option, settings)
+
+
+def print_try_it(option: str, settings: Settings) -> None:
+    """The commands the banner ends with (``option``: --data-dir's)."""
     print('\nTry it:')
     print('  eval "$(autosync-pair%s env a)"; echo hello > hello.txt; '
           'swift post demo; swift upload demo hello.txt' % option)
@@ -149,6 +158,10 @@ def print_tour(layout: Layout, settings: Settings,
     # An object takes one sync pass per hop to the last site of the ring.
     print('  sleep %d; swift list demo   # hello.txt came by container-sync'
           % (2 * (settings.sites - 1) * settings.sync_interval + 1))
+    if settings.s3:
+        print('  eval "$(autosync-pair%s env b)"; python3 -c \'import boto3; '
+              'print([b["Name"] for b in boto3.client("s3").list_buckets()'
+              '["Buckets"]])\'   # S3 at B' % option)
     print('  autosync status --conf "$(autosync-pair%s conf a)" AUTH_test'
           '   # each container at each site' % option)
     print('  autosync-pair%s reconcile a   # one reconciler pass on A'
@@ -181,7 +194,7 @@ def cmd_up(args) -> int:
         autosync=args.autosync, sync_interval=args.sync_interval,
         sites=args.sites, site_down=args.site_down,
         error_suppression_interval=args.error_suppression_interval,
-        read_fallback=args.read_fallback,
+        read_fallback=args.read_fallback, s3=args.s3,
         placement_conf=read_placement_conf(args.placement_conf))
     beyond = sorted(set(ports) - set(settings.clusters))
     if beyond:
@@ -238,6 +251,15 @@ def cmd_env(args) -> int:
                                                      args.cluster)))
     print('export ST_USER=%s' % shlex.quote(args.user))
     print('export ST_KEY=%s' % shlex.quote(user_key(args.user)))
+    if settings.s3:
+        # What boto3 and the aws CLI read (AWS_ENDPOINT_URL: botocore
+        # 1.31 and later).
+        print('export AWS_ENDPOINT_URL=%s' % shlex.quote(
+            render.proxy_url(settings, args.cluster)))
+        print('export AWS_ACCESS_KEY_ID=%s' % shlex.quote(args.user))
+        print('export AWS_SECRET_ACCESS_KEY=%s' % shlex.quote(
+            user_key(args.user)))
+        print('export AWS_DEFAULT_REGION=%s' % render.S3_REGION)
     return 0
 
 
@@ -312,6 +334,11 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument('--no-read-fallback', dest='read_fallback',
                     action='store_false',
                     help='back to reads where the object is (the default)')
+    up.add_argument('--s3', dest='s3', action='store_true', default=None,
+                    help="Swift's s3api in every proxy, before tempauth: "
+                    'S3 clients sign with ACCOUNT:USER and its key')
+    up.add_argument('--no-s3', dest='s3', action='store_false',
+                    help='back to the Swift API only (the default)')
     up.add_argument('--placement-conf', metavar='FILE',
                     help='a file holding one [filter:placement] section '
                     '(with its "use = egg:..." line): it goes into every '

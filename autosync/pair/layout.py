@@ -103,6 +103,8 @@ class Settings:
     # The filter's read_fallback: an object not here yet is read from
     # another site of its placement.
     read_fallback: bool = False
+    # s3api in every proxy, before tempauth (S3 keys: ACCOUNT:USER, KEY).
+    s3: bool = False
 
     @classmethod
     def new(cls, ports: Optional[Dict[str, int]] = None,
@@ -176,7 +178,7 @@ class Settings:
 
 # Settings an error message may show (the others are secrets or long).
 SHOWN_SETTINGS = ('ports', 'style', 'autosync', 'sync_interval', 'sites',
-                  'site_down', 'read_fallback')
+                  'site_down', 'read_fallback', 's3')
 
 
 @dataclasses.dataclass(frozen=True)

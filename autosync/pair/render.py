@@ -30,9 +30,19 @@ CONF_FILES = (
     'autosync-reconciler.conf',
 )
 
-PIPELINE_BEFORE_AUTOSYNC = (
+PIPELINE_BEFORE_AUTH = (
     'catch_errors gatekeeper healthcheck proxy-logging cache '
-    'listing_formats container_sync bulk tempurl ratelimit tempauth')
+    'listing_formats container_sync bulk tempurl ratelimit')
+AUTH = 'tempauth'
+# s3api goes right before auth, which checks its signatures.
+S3API = 's3api'
+# The region boto3 and the aws CLI sign for unless told otherwise.
+S3_REGION = 'us-east-1'
+S3API_SECTION = """
+[filter:s3api]
+use = egg:swift#s3api
+location = %s
+""" % S3_REGION
 PIPELINE_AFTER_AUTOSYNC = (
     'copy container-quotas account-quotas slo dlo versioned_writes '
     'symlink proxy-logging proxy-server')
@@ -50,9 +60,10 @@ PLACEMENT_SECTION = 'filter:placement'
 
 
 def pipeline(settings: Settings) -> str:
+    auth = ([S3API] if settings.s3 else []) + [AUTH]
     middle = (['placement'] if settings.placement_conf else []) + (
         ['autosync'] if settings.autosync else [])
-    return ' '.join([PIPELINE_BEFORE_AUTOSYNC] + middle
+    return ' '.join([PIPELINE_BEFORE_AUTH] + auth + middle
                     + [PIPELINE_AFTER_AUTOSYNC])
 
 
@@ -140,6 +151,7 @@ def values(layout: Layout, settings: Settings, cluster: str) -> Dict:
         'pipeline': pipeline(settings),
         'tempauth_users': tempauth_users(),
         'placement_filter': placement_filter(settings),
+        's3api_filter': S3API_SECTION if settings.s3 else '',
         'autosync_filter': autosync_filter(settings, cluster),
         'autosync_options': autosync_options(settings, cluster),
         # Full-URL sync: the copy must keep the original's timestamp, or

@@ -255,7 +255,7 @@ def take_down(pair: Pair, keep: bool) -> None:
 def up_choices(style: str, autosync: bool, sync_interval: float,
                sites: int, site_down: str,
                error_suppression_interval: Optional[float],
-               read_fallback: bool) -> List[str]:
+               read_fallback: bool, s3: bool) -> List[str]:
     """``autosync-pair up``'s arguments but the ports and placement."""
     choices = ['--sites', str(sites), '--style', style,
                '--autosync' if autosync else '--no-autosync',
@@ -263,6 +263,8 @@ def up_choices(style: str, autosync: bool, sync_interval: float,
                '--site-down', site_down]
     if read_fallback:
         choices.append('--read-fallback')
+    if s3:
+        choices.append('--s3')
     if error_suppression_interval is not None:
         choices += ['--error-suppression-interval',
                     str(error_suppression_interval)]
@@ -273,7 +275,7 @@ def up_choices(style: str, autosync: bool, sync_interval: float,
 def pair_factory():
     """Bring up pairs on free ports; take every one down at the end.
     ``make``'s arguments are ``autosync-pair up``'s (``read_fallback``
-    is ``--read-fallback``)."""
+    is ``--read-fallback``, ``s3`` ``--s3``)."""
     started: List[Pair] = []
     taken: set = set()
     keep = bool(os.environ.get('AUTOSYNC_PAIR_KEEP'))
@@ -283,11 +285,11 @@ def pair_factory():
              placement_conf: Optional[str] = None,
              site_down: str = 'refuse',
              error_suppression_interval: Optional[float] = None,
-             read_fallback: bool = False) -> Pair:
+             read_fallback: bool = False, s3: bool = False) -> Pair:
         require_memcached()
         choices = up_choices(style, autosync, sync_interval, sites,
                              site_down, error_suppression_interval,
-                             read_fallback)
+                             read_fallback, s3)
         for attempt in range(UP_ATTEMPTS):
             # Swift keeps object metadata in xattrs: tmpfs holds more.
             data_dir = tempfile.mkdtemp(prefix='autosync-pair-',

@@ -109,6 +109,17 @@ def test_forwarded_headers_leave_out_what_autosync_sets():
         'X-Container-Meta-Color': 'blue', 'X-Auth-Token': 't'}
 
 
+def test_forwarded_headers_leave_out_an_s3_clients_signature():
+    # s3api passes them on in its Swift requests; another site's s3api
+    # would take the request for an S3 one.
+    headers = {'Authorization': 'AWS4-HMAC-SHA256 Credential=test:tester',
+               'X-Amz-Date': '20261206T220731Z',
+               'X-Amz-Content-SHA256': 'UNSIGNED-PAYLOAD',
+               'X-Container-Meta-Color': 'blue'}
+    assert plan.forwarded_headers(headers, True) == {
+        'X-Container-Meta-Color': 'blue'}
+
+
 def test_non_owner_honoured_headers_lose_owner_only_ones():
     forwarded = {'X-Container-Read': '.r:*', 'X-Container-Meta-A': '1',
                  'X-Account-Access-Control': '{}'}
