@@ -9,7 +9,8 @@ other: made, changed and deleted at every site, its ring wired. What
 autosync refuses must reach the S3 client as an S3 error: s3api maps
 the status (409 on a DELETE: BucketNotEmpty; 400: InvalidRequest with
 autosync's reason). Objects travel by container-sync, forced here with a
-pass (the daemons run once a day).
+pass (the daemons run once a day); before it, ``read_fallback`` (on in
+this pair) serves a GetObject at B from A.
 """
 
 import hashlib
@@ -20,6 +21,8 @@ import boto3
 import botocore.config
 import botocore.exceptions
 import pytest
+
+from autosync.protocol import READ_FROM_HEADER
 
 from e2e_helpers import (
     assert_sync_to,
@@ -32,11 +35,12 @@ from e2e_helpers import (
 NO_NATURAL_SYNC = 86400
 USER, KEY = 'test:tester', 'testing'
 MIB = 1024 * 1024
+READ_FROM = READ_FROM_HEADER.lower()
 
 
 @pytest.fixture(scope='module')
 def duo(pair_factory):
-    yield from pair_for_module(pair_factory, s3=True,
+    yield from pair_for_module(pair_factory, s3=True, read_fallback=True,
                                sync_interval=NO_NATURAL_SYNC)
 
 
@@ -102,19 +106,29 @@ def test_create_bucket_at_a_makes_it_at_b_wired(s3, swift, bucket):
 
 
 def test_an_object_put_at_a_is_read_and_listed_at_b_after_sync(
-        duo, s3, bucket):
+        duo, s3, swift, bucket):
     body = os.urandom(4096)
     put = s3['a'].put_object(Bucket=bucket, Key='dir/obj', Body=body,
                              Metadata={'color': 'blue'})
-    assert error_code(s3['b'].get_object, Bucket=bucket,
-                      Key='dir/obj') == 'NoSuchKey'
+    # Before sync B has no copy (not listed), and reads A's
+    # (read_fallback; s3api shows S3 clients no X-Autosync-Read-From).
+    assert 'Contents' not in s3['b'].list_objects_v2(Bucket=bucket)
+    early = s3['b'].get_object(Bucket=bucket, Key='dir/obj')
+    assert early['Body'].read() == body
+    assert early['ETag'] == put['ETag']
     duo.a.sync_once()
+    assert READ_FROM not in swift['b'].head_object(bucket, 'dir/obj')
     got = s3['b'].get_object(Bucket=bucket, Key='dir/obj')
     assert got['Body'].read() == body
     assert got['ETag'] == put['ETag']
     assert got['Metadata'] == {'color': 'blue'}
     listed = s3['b'].list_objects_v2(Bucket=bucket, Prefix='dir/')
     assert [o['Key'] for o in listed['Contents']] == ['dir/obj']
+
+
+def test_a_key_at_no_site_is_no_such_key_at_b(s3, bucket):
+    assert error_code(s3['b'].get_object, Bucket=bucket,
+                      Key='nowhere') == 'NoSuchKey'
 
 
 def test_delete_an_empty_bucket_at_b_is_gone_at_both(s3, swift, bucket):
