@@ -23,12 +23,12 @@ import time
 from typing import Callable, Dict, List, Optional, Sequence
 
 from autosync.pair import control
-from autosync.pair.layout import Layout
+from autosync.pair.layout import PORT_OFFSETS, Layout
 
 # Below Linux's ephemeral range (32768-60999): TIME_WAIT sockets of a
 # busy machine cannot hold our ports there.
 PORT_RANGE = (21000, 32000)
-PORTS_PER_CLUSTER = 5
+PORTS_PER_CLUSTER = len(PORT_OFFSETS)
 USER, KEY, ACCOUNT = 'test:tester', 'testing', 'AUTH_test'
 
 

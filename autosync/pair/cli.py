@@ -5,6 +5,7 @@ machine.
                      [--style realm|url] [--no-autosync]
                      [--sync-interval SECONDS] [--placement-conf FILE]
                      [--site-down refuse|defer] [--read-fallback] [--s3]
+                     [--auth tempauth|keystone]
     autosync-pair status
     autosync-pair env a|b|c... [--user ACCOUNT:USER]
     autosync-pair sync a|b|c...     one container-sync pass now
@@ -22,8 +23,9 @@ import sys
 import time
 from typing import List, Optional
 
-from autosync.pair import control, render
+from autosync.pair import control, keystone, render
 from autosync.pair.layout import (
+    AUTH_MODES,
     DEFAULT_PORTS,
     DEFAULT_SITES,
     DEFAULT_SYNC_INTERVAL,
@@ -49,7 +51,15 @@ def user_key(user: str) -> str:
 
 
 def auth_url(settings, cluster: str) -> str:
+    if settings.auth == 'keystone':
+        return keystone.auth_url(settings)
     return render.proxy_url(settings, cluster) + '/auth/v1.0'
+
+
+def describe_keystone_users() -> List[str]:
+    return ['    %s:%s  password %s  (%s in project %s)' % (
+        project, user, password, ', '.join(roles), project)
+        for project, user, password, roles in keystone.USERS]
 
 
 def data_dir_option(layout: Layout) -> str:
@@ -109,9 +119,10 @@ def print_tour(layout: Layout, settings: Settings,
             what, 'is' if settings.sites == 2 else 'are', elapsed,
             layout.data_dir))
     for cluster in settings.clusters:
-        print('  cluster %s: proxy %s  auth %s' % (
+        print('  cluster %s: proxy %s  auth %s%s' % (
             cluster.upper(), render.proxy_url(settings, cluster),
-            auth_url(settings, cluster)))
+            auth_url(settings, cluster),
+            '  region %s' % cluster if settings.auth == 'keystone' else ''))
     if not settings.autosync:
         print('  autosync: not in the pipeline (--no-autosync)')
     elif settings.style == 'realm':
@@ -138,7 +149,8 @@ def print_tour(layout: Layout, settings: Settings,
     print('  container-sync every %g s' % settings.sync_interval)
     print('  users (on %s):' % ('both clusters' if settings.sites == 2
                                 else 'every cluster'))
-    print('\n'.join(describe_users()))
+    print('\n'.join(describe_keystone_users() if settings.auth == 'keystone'
+                    else describe_users()))
     if settings.autosync and settings.style == 'url':
         print('\nFull-URL style: objects sync only into containers that '
               'allow anonymous reads\n(swift post -r .r:* CONTAINER), and '
@@ -194,7 +206,7 @@ def cmd_up(args) -> int:
         autosync=args.autosync, sync_interval=args.sync_interval,
         sites=args.sites, site_down=args.site_down,
         error_suppression_interval=args.error_suppression_interval,
-        read_fallback=args.read_fallback, s3=args.s3,
+        read_fallback=args.read_fallback, s3=args.s3, auth=args.auth,
         placement_conf=read_placement_conf(args.placement_conf))
     beyond = sorted(set(ports) - set(settings.clusters))
     if beyond:
@@ -245,8 +257,31 @@ def cmd_status(args) -> int:
     return 0 if all_good else 1
 
 
+def keystone_env(settings: Settings, cluster: str, user: str) -> None:
+    """What the swift CLI reads for Keystone v3, in ``cluster``'s
+    region; ``user`` is PROJECT:USER."""
+    project, _, name = user.partition(':')
+    try:
+        password = keystone.user_password(project, name)
+    except keystone.KeystoneError as e:
+        raise control.PairError(str(e)) from e
+    for variable, value in (
+            ('OS_AUTH_URL', keystone.auth_url(settings)),
+            ('OS_IDENTITY_API_VERSION', '3'), ('OS_AUTH_VERSION', '3'),
+            ('OS_USERNAME', name), ('OS_PASSWORD', password),
+            ('OS_PROJECT_NAME', project),
+            ('OS_USER_DOMAIN_ID', keystone.DOMAIN),
+            ('OS_PROJECT_DOMAIN_ID', keystone.DOMAIN),
+            ('OS_REGION_NAME', cluster)):
+        print('export %s=%s' % (variable, shlex.quote(value)))
+    print('unset ST_AUTH ST_USER ST_KEY')
+
+
 def cmd_env(args) -> int:
     settings = saved_settings(Layout(args.data_dir), args.cluster)
+    if settings.auth == 'keystone':
+        keystone_env(settings, args.cluster, args.user)
+        return 0
     print('export ST_AUTH=%s' % shlex.quote(auth_url(settings,
                                                      args.cluster)))
     print('export ST_USER=%s' % shlex.quote(args.user))
@@ -334,6 +369,10 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument('--no-read-fallback', dest='read_fallback',
                     action='store_false',
                     help='back to reads where the object is (the default)')
+    up.add_argument('--auth', choices=AUTH_MODES, default=None,
+                    help='tempauth in every proxy (the default), or one '
+                    'Keystone for every cluster (authtoken and '
+                    'keystoneauth in every proxy, a region each)')
     up.add_argument('--s3', dest='s3', action='store_true', default=None,
                     help="Swift's s3api in every proxy, before tempauth: "
                     'S3 clients sign with ACCOUNT:USER and its key')

@@ -15,8 +15,8 @@ import signal
 import subprocess
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
-from autosync.pair import health, process, render, rings, services
-from autosync.pair.layout import Layout, Settings
+from autosync.pair import health, keystone, process, render, rings, services
+from autosync.pair.layout import PORT_OFFSETS, Layout, Settings
 
 START_TIMEOUT = 90.0
 SYNC_ONCE_TIMEOUT = 120.0
@@ -50,7 +50,7 @@ def running_processes(layout: Layout, clusters: Iterable[str]
     """(cluster, process name) -> PID, for every process still running."""
     found = {}
     for cluster in clusters:
-        for service in services.SERVICES:
+        for service in (services.KEYSTONE,) + services.SERVICES:
             started = process.running(layout.pid_file(cluster, service.name))
             if started:
                 found[cluster, service.name] = started.pid
@@ -88,8 +88,9 @@ def check_ports(settings: Settings, wanted: List[Tuple[str, str]]) -> None:
         if health.port_in_use(port):
             raise PairError(
                 'port %d (cluster %s, %s) is already in use on 127.0.0.1; '
-                'choose other ports with --port-%s (each cluster uses 5 '
-                'consecutive ports)' % (port, cluster, port_key, cluster))
+                'choose other ports with --port-%s (each cluster uses %d '
+                'consecutive ports)' % (port, cluster, port_key, cluster,
+                                        len(PORT_OFFSETS)))
 
 
 def prepare(layout: Layout, settings: Settings) -> None:
@@ -100,6 +101,11 @@ def prepare(layout: Layout, settings: Settings) -> None:
     render.write(layout, settings)
     for cluster in settings.clusters:
         rings.build_rings(layout, settings, cluster)
+    if settings.auth == 'keystone':
+        try:
+            keystone.set_up_once(layout, settings)
+        except keystone.KeystoneError as e:
+            raise PairError(str(e)) from e
 
 
 def start_service(layout: Layout, settings: Settings, cluster: str,
@@ -151,7 +157,8 @@ def up(layout: Layout, settings: Settings) -> List[str]:
         raise PairError('the pair in %s runs with other settings (%s); run '
                         '"autosync-pair down" first'
                         % (layout.data_dir, '; '.join(changes)))
-    missing = [(c, s) for c in settings.clusters for s in services.SERVICES
+    missing = [(c, s) for c in settings.clusters
+               for s in services.services_of(settings, c)
                if (c, s.name) not in running]
     if not missing:
         return []
@@ -171,12 +178,27 @@ def up(layout: Layout, settings: Settings) -> List[str]:
             if not service.is_server:
                 start_service(layout, settings, cluster, service)
                 started.append((cluster, service))
-        for cluster in settings.clusters:
-            health.create_accounts(settings.port(cluster, 'proxy'))
+        create_accounts(settings)
     except BaseException:
         process.stop([layout.pid_file(c, s.name) for c, s in started])
         raise
     return ['%s %s' % (c, s.name) for c, s in started]
+
+
+def create_accounts(settings: Settings) -> None:
+    """Every test account, really there at every cluster; with
+    Keystone, its projects, users and endpoints first."""
+    if settings.auth != 'keystone':
+        for cluster in settings.clusters:
+            health.create_accounts(settings.port(cluster, 'proxy'))
+        return
+    try:
+        keystone.populate(settings, {c: render.proxy_url(settings, c)
+                                     for c in settings.clusters})
+        keystone.create_accounts(settings, {
+            c: settings.port(c, 'proxy') for c in settings.clusters})
+    except keystone.KeystoneError as e:
+        raise PairError(str(e)) from e
 
 
 def down(layout: Layout, clusters: Optional[Iterable[str]] = None,
@@ -185,8 +207,8 @@ def down(layout: Layout, clusters: Optional[Iterable[str]] = None,
     in the data directory); return the PID files stopped."""
     if clusters is None:
         clusters = layout.clusters_on_disk()
-    pid_files = [layout.pid_file(c, s.name)
-                 for c in clusters for s in services.SERVICES]
+    pid_files = [layout.pid_file(c, s.name) for c in clusters
+                 for s in services.SERVICES + (services.KEYSTONE,)]
     stopped = process.stop(pid_files)
     if wipe:
         if os.path.exists(layout.settings_file):
@@ -222,7 +244,7 @@ def proxy_hung(layout: Layout, cluster: str) -> Iterator[None]:
 def status(layout: Layout, settings: Settings) -> List[ProcessStatus]:
     found = []
     for cluster in settings.clusters:
-        for service in services.SERVICES:
+        for service in services.services_of(settings, cluster):
             started = process.running(layout.pid_file(cluster, service.name))
             healthy = None
             if started and service.is_server:

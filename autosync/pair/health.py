@@ -19,9 +19,16 @@ def request(port: int, method: str, path: str,
             headers: Optional[Dict[str, str]] = None
             ) -> Tuple[int, Dict[str, str], bytes]:
     """One request to 127.0.0.1:port; raises OSError when refused."""
+    return request_with_body(port, method, path, headers or {}, None)
+
+
+def request_with_body(port: int, method: str, path: str,
+                      headers: Dict[str, str], body: Optional[bytes]
+                      ) -> Tuple[int, Dict[str, str], bytes]:
+    """One request with a body (None: none) to 127.0.0.1:port."""
     conn = http.client.HTTPConnection('127.0.0.1', port, timeout=TIMEOUT)
     try:
-        conn.request(method, path, headers=headers or {})
+        conn.request(method, path, body=body, headers=headers)
         resp = conn.getresponse()
         return resp.status, dict(resp.getheaders()), resp.read()
     finally:
@@ -49,6 +56,8 @@ def answers(port: int, service: str) -> bool:
         if service == 'memcached':
             with socket.create_connection(('127.0.0.1', port), TIMEOUT):
                 return True
+        if service == 'keystone':
+            return request(port, 'GET', '/v3')[0] == 200
         status, _, _ = request(port, 'GET', '/healthcheck')
         return status == 200
     except OSError:

@@ -35,6 +35,7 @@ DEFAULT_SYNC_INTERVAL = 5.0
 # The filter's site_down: the pair shows the reconciler carrying what a
 # site that was down missed.
 SITE_DOWN_MODES = ('refuse', 'defer')
+AUTH_MODES = ('tempauth', 'keystone')
 DEFAULT_SITE_DOWN = 'defer'
 DATA_DIR_ENV = 'AUTOSYNC_PAIR_DIR'
 SETTINGS_FILE = 'pair.json'
@@ -47,6 +48,8 @@ PORT_OFFSETS = {
     'container': 2,
     'object': 3,
     'memcached': 4,
+    # Cluster A's only, with --auth keystone: the Keystone they share.
+    'keystone': 5,
 }
 
 # tempauth users: (account, user, key, groups)
@@ -105,6 +108,9 @@ class Settings:
     read_fallback: bool = False
     # s3api in every proxy, before tempauth (S3 keys: ACCOUNT:USER, KEY).
     s3: bool = False
+    # tempauth in every proxy, or one Keystone shared by every cluster
+    # with authtoken and keystoneauth in every proxy (keystone.py).
+    auth: str = 'tempauth'
 
     @classmethod
     def new(cls, ports: Optional[Dict[str, int]] = None,
@@ -146,6 +152,24 @@ class Settings:
         if not DEFAULT_SITES <= self.sites <= len(SITE_NAMES):
             raise ValueError('--sites %r: must be between %d and %d'
                              % (self.sites, DEFAULT_SITES, len(SITE_NAMES)))
+        self.check_ports()
+        if self.site_down not in SITE_DOWN_MODES:
+            raise ValueError('--site-down %r: must be %s' % (
+                self.site_down, ' or '.join(SITE_DOWN_MODES)))
+        if self.error_suppression_interval <= 0:
+            raise ValueError('--error-suppression-interval %r: must be '
+                             'positive' % self.error_suppression_interval)
+        if self.auth not in AUTH_MODES:
+            raise ValueError('--auth %r: must be %s' % (
+                self.auth, ' or '.join(AUTH_MODES)))
+        if self.auth == 'keystone' and self.s3:
+            raise ValueError('--s3 with --auth keystone: not yet (s3api '
+                             'needs s3token and EC2 credentials there)')
+        if self.sync_interval <= 0:
+            raise ValueError('--sync-interval %r: must be positive'
+                             % self.sync_interval)
+
+    def check_ports(self) -> None:
         for cluster in self.clusters:
             base = self.ports[cluster]
             if not 1024 <= base <= 65535 - len(PORT_OFFSETS):
@@ -158,15 +182,6 @@ class Settings:
                 'overlap' % (', '.join('--port-%s %d' % (c, self.ports[c])
                                        for c in self.clusters),
                              len(PORT_OFFSETS)))
-        if self.site_down not in SITE_DOWN_MODES:
-            raise ValueError('--site-down %r: must be %s' % (
-                self.site_down, ' or '.join(SITE_DOWN_MODES)))
-        if self.error_suppression_interval <= 0:
-            raise ValueError('--error-suppression-interval %r: must be '
-                             'positive' % self.error_suppression_interval)
-        if self.sync_interval <= 0:
-            raise ValueError('--sync-interval %r: must be positive'
-                             % self.sync_interval)
 
     def changes(self, other: 'Settings') -> List[str]:
         """What differs from ``other``, one phrase per setting."""
@@ -178,7 +193,7 @@ class Settings:
 
 # Settings an error message may show (the others are secrets or long).
 SHOWN_SETTINGS = ('ports', 'style', 'autosync', 'sync_interval', 'sites',
-                  'site_down', 'read_fallback', 's3')
+                  'site_down', 'read_fallback', 's3', 'auth')
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,6 +16,7 @@ import os
 import string
 from typing import Dict
 
+from autosync.pair import keystone
 from autosync.pair.layout import REALM, USERS, Layout, Settings
 
 TEMPLATES_DIR = os.path.join(os.path.dirname(__file__), 'templates')
@@ -34,6 +35,7 @@ PIPELINE_BEFORE_AUTH = (
     'catch_errors gatekeeper healthcheck proxy-logging cache '
     'listing_formats container_sync bulk tempurl ratelimit')
 AUTH = 'tempauth'
+KEYSTONE_AUTH = ['authtoken', 'keystoneauth']
 # s3api goes right before auth, which checks its signatures.
 S3API = 's3api'
 # The region boto3 and the aws CLI sign for unless told otherwise.
@@ -60,7 +62,8 @@ PLACEMENT_SECTION = 'filter:placement'
 
 
 def pipeline(settings: Settings) -> str:
-    auth = ([S3API] if settings.s3 else []) + [AUTH]
+    auth = ([S3API] if settings.s3 else []) + (
+        KEYSTONE_AUTH if settings.auth == 'keystone' else [AUTH])
     middle = (['placement'] if settings.placement_conf else []) + (
         ['autosync'] if settings.autosync else [])
     return ' '.join([PIPELINE_BEFORE_AUTH] + auth + middle
@@ -152,6 +155,8 @@ def values(layout: Layout, settings: Settings, cluster: str) -> Dict:
         'tempauth_users': tempauth_users(),
         'placement_filter': placement_filter(settings),
         's3api_filter': S3API_SECTION if settings.s3 else '',
+        'keystone_filters': keystone.proxy_filters(settings)
+        if settings.auth == 'keystone' else '',
         'autosync_filter': autosync_filter(settings, cluster),
         'autosync_options': autosync_options(settings, cluster),
         # Full-URL sync: the copy must keep the original's timestamp, or
@@ -172,6 +177,8 @@ def render(layout: Layout, settings: Settings) -> Dict[str, str]:
         for cluster in settings.clusters:
             files[layout.conf(cluster, name)] = template.substitute(
                 values(layout, settings, cluster))
+    if settings.auth == 'keystone':
+        files[layout.conf('a', 'keystone.conf')] = keystone.conf_text(layout)
     return files
 
 

@@ -9,7 +9,7 @@ import dataclasses
 import getpass
 import shutil
 import sys
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from autosync.pair.layout import Layout, Settings
 
@@ -49,7 +49,17 @@ DAEMONS = (
     Service('object-updater', 'swift.obj.updater:main',
             'object-server.conf', None),
 )
+# The pair's Keystone, in cluster A (keystone.py); not in SERVICES.
+KEYSTONE = Service('keystone', 'autosync.pair.keystone_server:main',
+                   'keystone.conf', 'keystone')
 SERVICES = SERVERS + DAEMONS
+
+
+def services_of(settings: Settings, cluster: str) -> Tuple[Service, ...]:
+    """What runs in ``cluster``: Keystone first, where it runs."""
+    if settings.auth == 'keystone' and cluster == 'a':
+        return (KEYSTONE,) + SERVICES
+    return SERVICES
 
 
 def memcached_binary() -> str:
@@ -77,6 +87,10 @@ def argv(layout: Layout, settings: Settings, cluster: str,
         return [memcached_binary(), '-l', '127.0.0.1',
                 '-p', str(settings.port(cluster, 'memcached')),
                 '-U', '0', '-m', '64', '-u', getpass.getuser()]
+    if service is KEYSTONE:
+        return [sys.executable, '-m', 'autosync.pair.keystone_server',
+                layout.conf(cluster, service.conf),
+                str(settings.port(cluster, 'keystone'))]
     return swift_argv(layout, cluster, service.entry_point, service.conf)
 
 

@@ -84,7 +84,7 @@ def autosync_pair_command() -> List[str]:
 
 
 def free_base_port(taken: set) -> int:
-    """A base port whose 5 consecutive ports are free on 127.0.0.1."""
+    """A base port whose consecutive ports (one per PORT_OFFSETS) are free."""
     span = len(PORT_OFFSETS)
     for base in range(PORT_RANGE[0], PORT_RANGE[1], 10 * span):
         base += (os.getpid() * 7) % (9 * span)  # spread parallel sessions
@@ -255,7 +255,7 @@ def take_down(pair: Pair, keep: bool) -> None:
 def up_choices(style: str, autosync: bool, sync_interval: float,
                sites: int, site_down: str,
                error_suppression_interval: Optional[float],
-               read_fallback: bool, s3: bool) -> List[str]:
+               read_fallback: bool, s3: bool, auth: str) -> List[str]:
     """``autosync-pair up``'s arguments but the ports and placement."""
     choices = ['--sites', str(sites), '--style', style,
                '--autosync' if autosync else '--no-autosync',
@@ -265,6 +265,8 @@ def up_choices(style: str, autosync: bool, sync_interval: float,
         choices.append('--read-fallback')
     if s3:
         choices.append('--s3')
+    if auth != 'tempauth':
+        choices += ['--auth', auth]
     if error_suppression_interval is not None:
         choices += ['--error-suppression-interval',
                     str(error_suppression_interval)]
@@ -275,7 +277,7 @@ def up_choices(style: str, autosync: bool, sync_interval: float,
 def pair_factory():
     """Bring up pairs on free ports; take every one down at the end.
     ``make``'s arguments are ``autosync-pair up``'s (``read_fallback``
-    is ``--read-fallback``, ``s3`` ``--s3``)."""
+    is ``--read-fallback``, ``s3`` ``--s3``, ``auth`` ``--auth``)."""
     started: List[Pair] = []
     taken: set = set()
     keep = bool(os.environ.get('AUTOSYNC_PAIR_KEEP'))
@@ -285,11 +287,12 @@ def pair_factory():
              placement_conf: Optional[str] = None,
              site_down: str = 'refuse',
              error_suppression_interval: Optional[float] = None,
-             read_fallback: bool = False, s3: bool = False) -> Pair:
+             read_fallback: bool = False, s3: bool = False,
+             auth: str = 'tempauth') -> Pair:
         require_memcached()
         choices = up_choices(style, autosync, sync_interval, sites,
                              site_down, error_suppression_interval,
-                             read_fallback, s3)
+                             read_fallback, s3, auth)
         for attempt in range(UP_ATTEMPTS):
             # Swift keeps object metadata in xattrs: tmpfs holds more.
             data_dir = tempfile.mkdtemp(prefix='autosync-pair-',

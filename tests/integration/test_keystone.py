@@ -1,0 +1,185 @@
+"""autosync on a shared Keystone (``autosync-pair up --auth keystone``):
+one real Keystone for both clusters, a region and an object-store
+endpoint each, ``authtoken`` and ``keystoneauth`` in every proxy,
+autosync after them with ``override_auth``.
+
+A Keystone user's token is good at every site, and a project's account
+is ``AUTH_<project id>`` at every site. What keystoneauth allows at the
+site the client talks to is what happens at every site; what it refuses
+happens nowhere: a reader (``project_reader_roles``) reads and changes
+nothing, a token of one project cannot touch another's account.
+"""
+
+import os
+from typing import Tuple
+
+import pytest
+from swiftclient import client
+
+from autosync.pair import keystone
+from autosync.pair.layout import Settings
+
+from e2e_helpers import (
+    assert_sync_to,
+    fails_with,
+    head_container,
+    pair_for_module,
+    purge,
+    unique,
+)
+
+NO_NATURAL_SYNC = 86400
+MEMBER = ('test', 'tester')
+READER = ('test', 'tester3')
+OTHER_PROJECT = ('test2', 'tester2')
+RESELLER = ('admin', 'reseller')
+
+
+@pytest.fixture(scope='module')
+def duo(pair_factory):
+    yield from pair_for_module(pair_factory, auth='keystone',
+                               sync_interval=NO_NATURAL_SYNC)
+
+
+def login(duo, who: Tuple[str, str]) -> Tuple[str, str]:
+    """(token, project id) of ``who`` (project, user)."""
+    return keystone.login(duo.settings, who[0], who[1],
+                          keystone.user_password(*who))
+
+
+def connection(duo, cluster, who=MEMBER, account: str = ''
+               ) -> client.Connection:
+    """``who``'s swiftclient connection to ``cluster``, through the
+    Keystone catalog (its region), to its own project's account or to
+    ``account``."""
+    if account:
+        token, _ = login(duo, who)
+        return client.Connection(
+            preauthurl='%s/v1/%s' % (cluster.proxy_url, account),
+            preauthtoken=token, retries=0)
+    return client.Connection(
+        authurl=keystone.auth_url(duo.settings), user=who[1],
+        key=keystone.user_password(*who), auth_version='3', retries=0,
+        os_options={'project_name': who[0],
+                    'user_domain_id': keystone.DOMAIN,
+                    'project_domain_id': keystone.DOMAIN,
+                    'region_name': cluster.name})
+
+
+@pytest.fixture(scope='module')
+def account(duo) -> str:
+    return 'AUTH_' + login(duo, MEMBER)[1]
+
+
+@pytest.fixture(scope='module')
+def member(duo):
+    return {c.name: connection(duo, c) for c in duo.clusters}
+
+
+@pytest.fixture
+def container(member):
+    name = unique('keystone')
+    member['a'].put_container(name)
+    yield name
+    purge(member.values(), name)
+
+
+def test_the_catalog_has_each_sites_endpoint(duo, member, account):
+    for cluster in duo.clusters:
+        url, _ = member[cluster.name].get_auth()
+        assert url == '%s/v1/%s' % (cluster.proxy_url, account)
+
+
+def test_a_members_container_at_a_is_at_b_wired(member, account,
+                                                container):
+    assert_sync_to(head_container(member['a'], container), 'b', container,
+                   account=account)
+    assert_sync_to(head_container(member['b'], container), 'a', container,
+                   account=account)
+
+
+def test_metadata_and_a_keystone_acl_set_at_b_reach_a(duo, member,
+                                                      container):
+    _, other_project = login(duo, OTHER_PROJECT)
+    acl = '%s:*' % other_project
+    member['b'].post_container(container, {
+        'X-Container-Meta-Color': 'blue', 'X-Container-Read': acl})
+    at_a = head_container(member['a'], container)
+    assert at_a['x-container-meta-color'] == 'blue'
+    assert at_a['x-container-read'] == acl
+
+
+def test_an_object_at_a_syncs_to_b(duo, member, container):
+    member['a'].put_object(container, 'obj', b'by keystone')
+    duo.a.sync_once()
+    assert member['b'].get_object(container, 'obj')[1] == b'by keystone'
+
+
+def test_a_reader_reads_but_changes_nothing_anywhere(duo, member,
+                                                    account, container):
+    for cluster in duo.clusters:
+        reader = connection(duo, cluster, READER)
+        seen = reader.head_container(container)
+        assert 'x-container-object-count' in seen
+        # The sync settings are the owner's to see (swift_owner).
+        assert 'x-container-sync-to' not in seen
+        fails_with(403, reader.post_container, container,
+                   {'X-Container-Meta-Color': 'red'})
+        fails_with(403, reader.put_container, container + '-new')
+    for site in member.values():
+        assert 'x-container-meta-color' not in head_container(site,
+                                                              container)
+        assert head_container(site, container + '-new') is None
+
+
+def test_another_projects_token_cannot_touch_this_account(
+        duo, member, account, container):
+    for cluster in duo.clusters:
+        other = connection(duo, cluster, OTHER_PROJECT, account=account)
+        fails_with(403, other.put_container, container + '-theirs')
+        fails_with(403, other.post_container, container,
+                   {'X-Container-Meta-Color': 'red'})
+        fails_with(403, other.delete_container, container)
+    for site in member.values():
+        assert head_container(site, container + '-theirs') is None
+        headers = head_container(site, container)
+        assert headers is not None
+        assert 'x-container-meta-color' not in headers
+
+
+def test_delete_is_refused_while_b_holds_objects(duo, member, container):
+    member['a'].put_object(container, 'obj', b'at both')
+    duo.a.sync_once()
+    member['a'].delete_object(container, 'obj')
+    fails_with(409, member['a'].delete_container, container)
+    for site in member.values():
+        assert head_container(site, container) is not None
+
+
+def test_a_reseller_makes_a_container_in_a_members_account_everywhere(
+        duo, member, account):
+    name = unique('keystone-reseller')
+    try:
+        reseller = connection(duo, duo.a, RESELLER, account=account)
+        reseller.put_container(name)
+        for site in member.values():
+            assert head_container(site, name) is not None
+    finally:
+        purge(member.values(), name)
+
+
+def test_keystone_with_s3_is_refused_naming_both():
+    settings = Settings.new(auth='keystone', s3=True)
+    with pytest.raises(ValueError) as caught:
+        settings.check()
+    assert '--s3' in str(caught.value)
+    assert '--auth keystone' in str(caught.value)
+
+
+def test_the_proxies_run_keystone_before_autosync(duo):
+    with open(os.path.join(duo.b.swift_dir, 'proxy-server.conf')) as f:
+        names = next(line for line in f
+                     if line.startswith('pipeline')).split()
+    assert 'tempauth' not in names
+    assert names.index('authtoken') + 1 == names.index('keystoneauth')
+    assert names.index('keystoneauth') + 1 == names.index('autosync')
