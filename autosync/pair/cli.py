@@ -275,6 +275,9 @@ def keystone_env(settings: Settings, cluster: str, user: str) -> None:
             ('OS_REGION_NAME', cluster)):
         print('export %s=%s' % (variable, shlex.quote(value)))
     print('unset ST_AUTH ST_USER ST_KEY')
+    if settings.s3:
+        # The user's EC2 keys (keystone.py): the user name, the password.
+        s3_env(settings, cluster, name, password)
 
 
 def cmd_env(args) -> int:
@@ -287,15 +290,19 @@ def cmd_env(args) -> int:
     print('export ST_USER=%s' % shlex.quote(args.user))
     print('export ST_KEY=%s' % shlex.quote(user_key(args.user)))
     if settings.s3:
-        # What boto3 and the aws CLI read (AWS_ENDPOINT_URL: botocore
-        # 1.31 and later).
-        print('export AWS_ENDPOINT_URL=%s' % shlex.quote(
-            render.proxy_url(settings, args.cluster)))
-        print('export AWS_ACCESS_KEY_ID=%s' % shlex.quote(args.user))
-        print('export AWS_SECRET_ACCESS_KEY=%s' % shlex.quote(
-            user_key(args.user)))
-        print('export AWS_DEFAULT_REGION=%s' % render.S3_REGION)
+        s3_env(settings, args.cluster, args.user, user_key(args.user))
     return 0
+
+
+def s3_env(settings: Settings, cluster: str, access: str,
+           secret: str) -> None:
+    """What boto3 and the aws CLI read (AWS_ENDPOINT_URL: botocore
+    1.31 and later)."""
+    for variable, value in (
+            ('AWS_ENDPOINT_URL', render.proxy_url(settings, cluster)),
+            ('AWS_ACCESS_KEY_ID', access), ('AWS_SECRET_ACCESS_KEY', secret),
+            ('AWS_DEFAULT_REGION', render.S3_REGION)):
+        print('export %s=%s' % (variable, shlex.quote(value)))
 
 
 def cluster_layout(args) -> Layout:

@@ -74,14 +74,9 @@ def conf_text(layout: Layout) -> str:
         ''))
 
 
-def proxy_filters(settings: Settings) -> str:
-    """The [filter:authtoken] and [filter:keystoneauth] sections."""
-    return '\n'.join((
-        '',
-        '[filter:authtoken]',
-        'paste.filter_factory = keystonemiddleware.auth_token:'
-        'filter_factory',
-        'www_authenticate_uri = %s' % auth_url(settings),
+def service_auth(settings: Settings) -> tuple:
+    """The service user's options, as authtoken and s3token take them."""
+    return (
         'auth_url = %s' % auth_url(settings),
         'auth_type = password',
         # The pair's Keystone has a public endpoint only.
@@ -90,7 +85,28 @@ def proxy_filters(settings: Settings) -> str:
         'user_domain_id = %s' % DOMAIN,
         'project_name = %s' % SERVICE_USER[0],
         'username = %s' % SERVICE_USER[1],
-        'password = %s' % SERVICE_USER[2],
+        'password = %s' % SERVICE_USER[2])
+
+
+def s3token_filter(settings: Settings) -> str:
+    """[filter:s3token]: s3api's signatures checked by Keystone."""
+    return '\n'.join((
+        '',
+        '[filter:s3token]',
+        'use = egg:swift#s3token',
+        'auth_uri = %s' % auth_url(settings)) + service_auth(settings)
+        + ('',))
+
+
+def proxy_filters(settings: Settings) -> str:
+    """The [filter:authtoken] and [filter:keystoneauth] sections."""
+    return '\n'.join((
+        '',
+        '[filter:authtoken]',
+        'paste.filter_factory = keystonemiddleware.auth_token:'
+        'filter_factory',
+        'www_authenticate_uri = %s' % auth_url(settings)) +
+        service_auth(settings) + (
         # keystoneauth decides, so that a request without a token (another
         # site's, signed) reaches autosync.
         'delay_auth_decision = true',
@@ -213,6 +229,27 @@ class Admin(object):
             raise KeystoneError('making region %s: %d %s' % (region, status,
                                                             made))
 
+    def ensure_s3_keys(self, user_id: str, project_id: str, project: str,
+                       user: str, password: str) -> None:
+        """An EC2 credential for s3token: access key the user name,
+        secret the password (s3token reads ACCESS:PROJECT as a project
+        forced on the key, so a tempauth-style PROJECT:USER cannot
+        be one)."""
+        status, _, found = call(
+            self.settings, 'GET', '/credentials?type=ec2&user_id=' + user_id,
+            token=self.token)
+        if found.get('credentials'):
+            return
+        status, _, made = call(self.settings, 'POST', '/credentials', {
+            'credential': {'type': 'ec2', 'user_id': user_id,
+                           'project_id': project_id,
+                           'blob': json.dumps({
+                               'access': user,
+                               'secret': password})}}, token=self.token)
+        if status != 201:
+            raise KeystoneError('making the S3 keys of %s:%s: %d %s' % (
+                project, user, status, made))
+
     def grant(self, project_id: str, user_id: str, role_id: str) -> None:
         status, _, body = call(self.settings, 'PUT',
                                '/projects/%s/users/%s/roles/%s' % (
@@ -236,6 +273,8 @@ def populate(settings: Settings, proxy_urls: Dict[str, str]) -> None:
             'name': user, 'password': password, 'domain_id': DOMAIN})
         for role in granted:
             admin.grant(projects[project], user_id, roles[role])
+        admin.ensure_s3_keys(user_id, projects[project], project, user,
+                             password)
     service = admin.ensure('services', {'name': 'swift',
                                         'type': 'object-store'},
                            key='type')

@@ -106,7 +106,8 @@ class Settings:
     # The filter's read_fallback: an object not here yet is read from
     # another site of its placement.
     read_fallback: bool = False
-    # s3api in every proxy, before tempauth (S3 keys: ACCOUNT:USER, KEY).
+    # s3api in every proxy, before auth (S3 keys: ACCOUNT:USER, KEY; with
+    # Keystone, s3token and EC2 credentials PROJECT:USER, password).
     s3: bool = False
     # tempauth in every proxy, or one Keystone shared by every cluster
     # with authtoken and keystoneauth in every proxy (keystone.py).
@@ -162,9 +163,6 @@ class Settings:
         if self.auth not in AUTH_MODES:
             raise ValueError('--auth %r: must be %s' % (
                 self.auth, ' or '.join(AUTH_MODES)))
-        if self.auth == 'keystone' and self.s3:
-            raise ValueError('--s3 with --auth keystone: not yet (s3api '
-                             'needs s3token and EC2 credentials there)')
         if self.sync_interval <= 0:
             raise ValueError('--sync-interval %r: must be positive'
                              % self.sync_interval)

@@ -62,8 +62,14 @@ PLACEMENT_SECTION = 'filter:placement'
 
 
 def pipeline(settings: Settings) -> str:
-    auth = ([S3API] if settings.s3 else []) + (
-        KEYSTONE_AUTH if settings.auth == 'keystone' else [AUTH])
+    if settings.auth != 'keystone':
+        auth = ([S3API] if settings.s3 else []) + [AUTH]
+    elif settings.s3:
+        # As s3api's docs say: authtoken first (it would strip what
+        # s3token sets), s3token checking S3 signatures with Keystone.
+        auth = ['authtoken', S3API, 's3token', 'keystoneauth']
+    else:
+        auth = KEYSTONE_AUTH
     middle = (['placement'] if settings.placement_conf else []) + (
         ['autosync'] if settings.autosync else [])
     return ' '.join([PIPELINE_BEFORE_AUTH] + auth + middle
@@ -125,6 +131,13 @@ def autosync_filter(settings: Settings, cluster: str) -> str:
                 'true' if settings.read_fallback else 'false'))
 
 
+def keystone_filters(settings: Settings) -> str:
+    if settings.auth != 'keystone':
+        return ''
+    return keystone.proxy_filters(settings) + (
+        keystone.s3token_filter(settings) if settings.s3 else '')
+
+
 def tempauth_users() -> str:
     return '\n'.join(
         ('user_%s_%s = %s %s' % (account, user, key, groups)).rstrip()
@@ -155,8 +168,7 @@ def values(layout: Layout, settings: Settings, cluster: str) -> Dict:
         'tempauth_users': tempauth_users(),
         'placement_filter': placement_filter(settings),
         's3api_filter': S3API_SECTION if settings.s3 else '',
-        'keystone_filters': keystone.proxy_filters(settings)
-        if settings.auth == 'keystone' else '',
+        'keystone_filters': keystone_filters(settings),
         'autosync_filter': autosync_filter(settings, cluster),
         'autosync_options': autosync_options(settings, cluster),
         # Full-URL sync: the copy must keep the original's timestamp, or

@@ -7,17 +7,20 @@ A Keystone user's token is good at every site, and a project's account
 is ``AUTH_<project id>`` at every site. What keystoneauth allows at the
 site the client talks to is what happens at every site; what it refuses
 happens nowhere: a reader (``project_reader_roles``) reads and changes
-nothing, a token of one project cannot touch another's account.
+nothing, a token of one project cannot touch another's account. S3
+clients sign with EC2 keys that ``s3token`` checks with Keystone.
 """
 
 import os
 from typing import Tuple
 
+import boto3
+import botocore.config
+import botocore.exceptions
 import pytest
 from swiftclient import client
 
 from autosync.pair import keystone
-from autosync.pair.layout import Settings
 
 from e2e_helpers import (
     assert_sync_to,
@@ -37,7 +40,7 @@ RESELLER = ('admin', 'reseller')
 
 @pytest.fixture(scope='module')
 def duo(pair_factory):
-    yield from pair_for_module(pair_factory, auth='keystone',
+    yield from pair_for_module(pair_factory, auth='keystone', s3=True,
                                sync_interval=NO_NATURAL_SYNC)
 
 
@@ -168,12 +171,50 @@ def test_a_reseller_makes_a_container_in_a_members_account_everywhere(
         purge(member.values(), name)
 
 
-def test_keystone_with_s3_is_refused_naming_both():
-    settings = Settings.new(auth='keystone', s3=True)
-    with pytest.raises(ValueError) as caught:
-        settings.check()
-    assert '--s3' in str(caught.value)
-    assert '--auth keystone' in str(caught.value)
+def s3_client(cluster, who=MEMBER):
+    """boto3 at ``cluster`` with ``who``'s EC2 keys (the user name and
+    the password), no retries."""
+    return boto3.client(
+        's3', endpoint_url=cluster.proxy_url, aws_access_key_id=who[1],
+        aws_secret_access_key=keystone.user_password(*who),
+        region_name='us-east-1', config=botocore.config.Config(
+            retries={'max_attempts': 1},
+            s3={'addressing_style': 'path'}))
+
+
+def test_s3_through_s3token_is_one_namespace(duo, member):
+    bucket = unique('keystone-s3')
+    s3 = {c.name: s3_client(c) for c in duo.clusters}
+    try:
+        s3['a'].create_bucket(Bucket=bucket)
+        s3['b'].head_bucket(Bucket=bucket)
+        s3['a'].put_object(Bucket=bucket, Key='obj', Body=b'by s3token')
+        duo.a.sync_once()
+        assert s3['b'].get_object(Bucket=bucket, Key='obj')[
+            'Body'].read() == b'by s3token'
+        s3['a'].delete_object(Bucket=bucket, Key='obj')
+        with pytest.raises(botocore.exceptions.ClientError) as caught:
+            s3['a'].delete_bucket(Bucket=bucket)
+        assert caught.value.response['Error']['Code'] == 'BucketNotEmpty'
+    finally:
+        purge(member.values(), bucket)
+
+
+def test_an_s3_reader_cannot_make_a_bucket_anywhere(duo, member):
+    bucket = unique('keystone-s3')
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        s3_client(duo.a, READER).create_bucket(Bucket=bucket)
+    assert caught.value.response['Error']['Code'] == 'AccessDenied'
+    for site in member.values():
+        assert head_container(site, bucket) is None
+
+
+def test_env_gives_the_s3_keys_of_the_user(duo):
+    env = duo.env('b', 'test:tester')
+    assert env['OS_REGION_NAME'] == 'b'
+    assert (env['AWS_ACCESS_KEY_ID'], env['AWS_SECRET_ACCESS_KEY']) == (
+        'tester', 'testing')
+    assert env['AWS_ENDPOINT_URL'] == duo.b.proxy_url
 
 
 def test_the_proxies_run_keystone_before_autosync(duo):
@@ -181,5 +222,6 @@ def test_the_proxies_run_keystone_before_autosync(duo):
         names = next(line for line in f
                      if line.startswith('pipeline')).split()
     assert 'tempauth' not in names
-    assert names.index('authtoken') + 1 == names.index('keystoneauth')
-    assert names.index('keystoneauth') + 1 == names.index('autosync')
+    assert [names.index(name) for name in (
+        'authtoken', 's3api', 's3token', 'keystoneauth', 'autosync')] == \
+        list(range(names.index('authtoken'), names.index('autosync') + 1))
