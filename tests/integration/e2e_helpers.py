@@ -249,6 +249,18 @@ def logs_rules(names: str) -> str:
                          'logs': realm_sites(names)}
 
 
+def require_unpatched_ssl() -> None:
+    """Skip unless boto3 can work here: once eventlet has patched ssl
+    after its import (tests/unit/conftest.py patches sockets, and a
+    plain ``pytest`` loads it after this package's imports), making an
+    SSL context recurses without end."""
+    eventlet = sys.modules.get('eventlet')
+    if eventlet is not None and eventlet.patcher.is_monkey_patched('socket'):
+        pytest.skip('eventlet patched ssl in this process (the unit tests '
+                    'do): run tests/integration in a pytest of its own, '
+                    'as make test does')
+
+
 def connections(pair) -> Dict[str, client.Connection]:
     """A swiftclient connection to each cluster of ``pair``, by name."""
     return {cluster.name: cluster.connection() for cluster in pair.clusters}

@@ -28,6 +28,7 @@ from e2e_helpers import (
     head_container,
     pair_for_module,
     purge,
+    require_unpatched_ssl,
     unique,
 )
 
@@ -174,6 +175,7 @@ def test_a_reseller_makes_a_container_in_a_members_account_everywhere(
 def s3_client(cluster, who=MEMBER):
     """boto3 at ``cluster`` with ``who``'s EC2 keys (the user name and
     the password), no retries."""
+    require_unpatched_ssl()
     return boto3.client(
         's3', endpoint_url=cluster.proxy_url, aws_access_key_id=who[1],
         aws_secret_access_key=keystone.user_password(*who),

@@ -30,6 +30,7 @@ from e2e_helpers import (
     head_container,
     pair_for_module,
     purge,
+    require_unpatched_ssl,
 )
 
 NO_NATURAL_SYNC = 86400
@@ -57,6 +58,7 @@ def s3_client(cluster):
 
 @pytest.fixture(scope='module')
 def s3(duo):
+    require_unpatched_ssl()
     return {cluster.name: s3_client(cluster) for cluster in duo.clusters}
 
 
