@@ -50,7 +50,7 @@ def running_processes(layout: Layout, clusters: Iterable[str]
     """(cluster, process name) -> PID, for every process still running."""
     found = {}
     for cluster in clusters:
-        for service in (services.KEYSTONE,) + services.SERVICES:
+        for service in services.EVERY_SERVICE:
             started = process.running(layout.pid_file(cluster, service.name))
             if started:
                 found[cluster, service.name] = started.pid
@@ -207,8 +207,8 @@ def down(layout: Layout, clusters: Optional[Iterable[str]] = None,
     in the data directory); return the PID files stopped."""
     if clusters is None:
         clusters = layout.clusters_on_disk()
-    pid_files = [layout.pid_file(c, s.name) for c in clusters
-                 for s in services.SERVICES + (services.KEYSTONE,)]
+    pid_files = [layout.pid_file(c, s.name)
+                 for c in clusters for s in services.EVERY_SERVICE]
     stopped = process.stop(pid_files)
     if wipe:
         if os.path.exists(layout.settings_file):

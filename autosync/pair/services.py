@@ -53,6 +53,8 @@ DAEMONS = (
 KEYSTONE = Service('keystone', 'autosync.pair.keystone_server:main',
                    'keystone.conf', 'keystone')
 SERVICES = SERVERS + DAEMONS
+# Whatever a cluster may run, for finding and stopping what runs.
+EVERY_SERVICE = (KEYSTONE,) + SERVICES
 
 
 def services_of(settings: Settings, cluster: str) -> Tuple[Service, ...]:
@@ -88,7 +90,7 @@ def argv(layout: Layout, settings: Settings, cluster: str,
                 '-p', str(settings.port(cluster, 'memcached')),
                 '-U', '0', '-m', '64', '-u', getpass.getuser()]
     if service is KEYSTONE:
-        return [sys.executable, '-m', 'autosync.pair.keystone_server',
+        return [sys.executable, '-m', service.entry_point.partition(':')[0],
                 layout.conf(cluster, service.conf),
                 str(settings.port(cluster, 'keystone'))]
     return swift_argv(layout, cluster, service.entry_point, service.conf)

@@ -362,15 +362,6 @@ def test_a_delete_at_a_site_asked_before_hides_an_older_copy(sites):
     assert 'as:deleted-there' in log_info(resp)
 
 
-def test_a_copy_newer_than_a_delete_at_a_site_asked_before_is_read(sites):
-    here, one, two = ring(sites)
-    put_object(one, b'written again', at=T3)
-    delete_here(two, T2)
-    resp = read(here)
-    assert resp.status_int == 200
-    assert resp.body == b'written again'
-
-
 def test_another_sites_404_says_when_it_deleted_the_object(sites):
     here, one, two = ring(sites)
     delete_here(two, T2)
@@ -388,10 +379,15 @@ def test_a_404_with_no_other_site_to_ask_is_not_counted(sites):
     assert not [code for code in log_info(resp) if code.startswith('as:')]
 
 
-def test_a_copy_newer_than_the_delete_here_is_read(sites):
-    here, one, two = ring(sites)
-    put_object(two, b'written again', at=T3)
-    delete_here(here, T2)
+@pytest.mark.parametrize('deleted_at, copy_at', [
+    (0, 2),  # a delete here, the copy at the first site asked
+    (2, 1),  # a delete at the first site asked, the copy at the next
+])
+def test_a_copy_newer_than_a_delete_is_read(sites, deleted_at, copy_at):
+    made = ring(sites)
+    here = made[0]
+    put_object(made[copy_at], b'written again', at=T3)
+    delete_here(made[deleted_at], T2)
     resp = read(here)
     assert resp.status_int == 200
     assert resp.body == b'written again'
