@@ -16,6 +16,7 @@ tempauth; ``member`` and ``admin`` are operator roles (account owners),
 ``reader`` may only read, ``ResellerAdmin`` is the reseller role.
 """
 
+import contextlib
 import json
 import os
 import subprocess
@@ -154,7 +155,10 @@ def set_up_once(layout: Layout, settings: Settings) -> None:
             manage_argv(layout, *step), stdin=subprocess.DEVNULL,
             capture_output=True, text=True, timeout=SETUP_TIMEOUT)
         if result.returncode:
-            os.remove(os.path.join(here, 'keystone.db'))
+            # Set up again from the start next time; db_sync may have
+            # failed before it made the DB.
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(here, 'keystone.db'))
             raise KeystoneError('keystone-manage %s exited %d:\n%s' % (
                 step[0], result.returncode, result.stderr[-2000:]))
 
