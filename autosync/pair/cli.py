@@ -29,6 +29,7 @@ from autosync.pair.layout import (
     DEFAULT_PORTS,
     DEFAULT_SITES,
     DEFAULT_SYNC_INTERVAL,
+    PORT_OFFSETS,
     REALM,
     SITE_DOWN_MODES,
     SITE_NAMES,
@@ -57,9 +58,11 @@ def auth_url(settings, cluster: str) -> str:
 
 
 def describe_keystone_users() -> List[str]:
-    return ['    %s:%s  password %s  (%s in project %s)' % (
-        project, user, password, ', '.join(roles), project)
-        for project, user, password, roles in keystone.USERS]
+    return ['    %s:%s  password %s  (%s in project %s%s)' % (
+        user.project, user.name, user.password, ', '.join(user.roles),
+        user.project, '' if user.domain == keystone.DEFAULT_DOMAIN_NAME
+        else ', domain ' + user.domain)
+        for user in keystone.USERS]
 
 
 def data_dir_option(layout: Layout) -> str:
@@ -159,24 +162,25 @@ def print_tour(layout: Layout, settings: Settings,
 
 
 def print_try_it(option: str, settings: Settings) -> None:
-    """The commands the banner ends with (``option``: --data-dir's)."""
+    """The commands the banner ends with (``option``: --data-dir's,
+    which goes after the command)."""
     print('\nTry it:')
-    print('  eval "$(autosync-pair%s env a)"; echo hello > hello.txt; '
+    print('  eval "$(autosync-pair env a%s)"; echo hello > hello.txt; '
           'swift post demo; swift upload demo hello.txt' % option)
     for cluster in settings.clusters[1:]:
-        print('  eval "$(autosync-pair%s env %s)"; swift stat demo   '
-              '# on %s too, with Sync To/Key' % (option, cluster,
+        print('  eval "$(autosync-pair env %s%s)"; swift stat demo   '
+              '# on %s too, with Sync To/Key' % (cluster, option,
                                                  cluster.upper()))
     # An object takes one sync pass per hop to the last site of the ring.
     print('  sleep %d; swift list demo   # hello.txt came by container-sync'
           % (2 * (settings.sites - 1) * settings.sync_interval + 1))
     if settings.s3:
-        print('  eval "$(autosync-pair%s env b)"; python3 -c \'import boto3; '
+        print('  eval "$(autosync-pair env b%s)"; python3 -c \'import boto3; '
               'print([b["Name"] for b in boto3.client("s3").list_buckets()'
               '["Buckets"]])\'   # S3 at B' % option)
-    print('  autosync status --conf "$(autosync-pair%s conf a)" AUTH_test'
+    print('  autosync status --conf "$(autosync-pair conf a%s)" AUTH_test'
           '   # each container at each site' % option)
-    print('  autosync-pair%s reconcile a   # one reconciler pass on A'
+    print('  autosync-pair reconcile a%s   # one reconciler pass on A'
           % option)
 
 
@@ -262,19 +266,22 @@ def keystone_env(settings: Settings, cluster: str, user: str) -> None:
     region; ``user`` is PROJECT:USER."""
     project, _, name = user.partition(':')
     try:
-        password = keystone.user_password(project, name)
+        found = keystone.find_user(project, name)
     except keystone.KeystoneError as e:
         raise control.PairError(str(e)) from e
+    password = found.password
     for variable, value in (
             ('OS_AUTH_URL', keystone.auth_url(settings)),
             ('OS_IDENTITY_API_VERSION', '3'), ('OS_AUTH_VERSION', '3'),
             ('OS_USERNAME', name), ('OS_PASSWORD', password),
             ('OS_PROJECT_NAME', project),
-            ('OS_USER_DOMAIN_ID', keystone.DOMAIN),
-            ('OS_PROJECT_DOMAIN_ID', keystone.DOMAIN),
+            ('OS_USER_DOMAIN_NAME', found.domain),
+            ('OS_PROJECT_DOMAIN_NAME', found.domain),
             ('OS_REGION_NAME', cluster)):
         print('export %s=%s' % (variable, shlex.quote(value)))
-    print('unset ST_AUTH ST_USER ST_KEY')
+    # An id would win over the name the swift CLI is given here.
+    print('unset ST_AUTH ST_USER ST_KEY OS_USER_DOMAIN_ID '
+          'OS_PROJECT_DOMAIN_ID')
     if settings.s3:
         # The user's EC2 keys (keystone.py): the user name, the password.
         s3_env(settings, cluster, name, password)
@@ -348,9 +355,12 @@ def build_parser() -> argparse.ArgumentParser:
                     % (DEFAULT_SITES, len(SITE_NAMES)))
     for cluster in SITE_NAMES:
         up.add_argument('--port-' + cluster, type=int, metavar='PORT',
-                        help='first of the 5 ports of cluster %s (proxy, '
-                        'account, container, object, memcached; default '
-                        '%d)' % (cluster.upper(), DEFAULT_PORTS[cluster]))
+                        help='first of the %d ports of cluster %s (%s; '
+                        'default %d)' % (
+                            len(PORT_OFFSETS), cluster.upper(),
+                            ', '.join(sorted(PORT_OFFSETS,
+                                             key=PORT_OFFSETS.get)),
+                            DEFAULT_PORTS[cluster]))
     up.add_argument('--style', choices=STYLES,
                     help='autosync sites as container-sync realm names '
                     '(default) or full proxy URLs')

@@ -21,24 +21,47 @@ import json
 import os
 import subprocess
 import sys
-from typing import Dict, List, Tuple
+from typing import Dict, List, NamedTuple, Tuple
 
 from autosync.pair import health
 from autosync.pair.layout import Layout, Settings
 
-DOMAIN = 'default'
+DOMAIN = 'default'  # the id of the domain bootstrap makes ('Default')
+DEFAULT_DOMAIN_NAME = 'Default'
+# Swift's functional tests want one user in a domain of its own.
+OTHER_DOMAIN = 'test-domain'
+
+
+class User(NamedTuple):
+    project: str
+    name: str
+    password: str
+    roles: Tuple[str, ...]
+    domain: str = DEFAULT_DOMAIN_NAME  # of the user and of the project
+
+
 ADMIN = ('admin', 'admin', 'admin')  # project, user, password
 SERVICE_USER = ('service', 'swift', 'swiftpass')
-# (project, user, password, roles): the pair's users.
+# The pair's users: those of Swift's functional tests for Keystone
+# (test/functional/test_access_control.py lists them), and a reader.
 USERS = (
-    ('test', 'tester', 'testing', ('member',)),
-    ('test', 'tester3', 'testing3', ('reader',)),
-    ('test2', 'tester2', 'testing2', ('member',)),
-    ('admin', 'reseller', 'reseller', ('ResellerAdmin',)),
-    ADMIN + (('admin',),),
-    SERVICE_USER + (('admin', 'service'),),
+    User('test', 'tester', 'testing', ('member',)),
+    User('test2', 'tester2', 'testing2', ('member',)),
+    # A role keystoneauth gives no rights: a user of the project who is
+    # not its owner (tempauth's test:tester3 is the same).
+    User('test', 'tester3', 'testing3', ('_member_',)),
+    User('test4', 'tester4', 'testing4', ('member',), OTHER_DOMAIN),
+    # Service tokens: SERVICE_<project> accounts need a token with this
+    # role besides the user's (SERVICE_service_roles).
+    User('test5', 'tester5', 'testing5', ('service',)),
+    User('test', 'tester6', 'testing6', ('ResellerAdmin',)),
+    # project_reader_roles: may read the project's account, not write.
+    User('test', 'reader', 'reading', ('reader',)),
+    User(*ADMIN, roles=('admin',)),
+    User(*SERVICE_USER, roles=('admin', 'service')),
 )
-ROLES = ('member', 'reader', 'admin', 'service', 'ResellerAdmin')
+ROLES = ('member', 'reader', 'admin', 'service', 'ResellerAdmin',
+         '_member_')
 SETUP_TIMEOUT = 300
 
 
@@ -114,13 +137,24 @@ def proxy_filters(settings: Settings) -> str:
         # Swift's own memcache client (its cache filter), as Swift's
         # docs set it up.
         'cache = swift.cache',
-        'service_token_roles_required = true',
+        # Who may use a SERVICE_ account is keystoneauth's to decide
+        # (SERVICE_service_roles). Swift's functional tests send a plain
+        # user's token as X-Service-Token to an AUTH_ account and expect
+        # it to count for nothing; with true, authtoken answers 401.
+        'service_token_roles_required = false',
         '',
         '[filter:keystoneauth]',
         'use = egg:swift#keystoneauth',
         'operator_roles = admin, member',
-        'project_reader_roles = reader',
         'reseller_admin_role = ResellerAdmin',
+        # Service tokens, as tempauth's SERVICE_require_group: a
+        # SERVICE_<project> account needs a user's token and a service's.
+        'reseller_prefix = AUTH, SERVICE',
+        'SERVICE_service_roles = service',
+        # Readers of AUTH_ accounts only: Keystone's member role implies
+        # reader, so a reader role for SERVICE_ too would let any member
+        # read a SERVICE_ account without a service token.
+        'AUTH_project_reader_roles = reader',
         ''))
 
 
@@ -175,27 +209,33 @@ def call(settings: Settings, method: str, path: str, body=None,
     return status, answer_headers, json.loads(raw) if raw else {}
 
 
-def login(settings: Settings, project: str, user: str,
-          password: str) -> Tuple[str, str]:
-    """(token, project id) of ``user`` scoped to ``project``."""
+def login(settings: Settings, project: str, user: str, password: str,
+          domain: str = DEFAULT_DOMAIN_NAME) -> Tuple[str, str]:
+    """(token, project id) of ``user`` scoped to ``project``, both of
+    the domain named ``domain``."""
     status, headers, body = call(settings, 'POST', '/auth/tokens', {
         'auth': {'identity': {'methods': ['password'], 'password': {
-            'user': {'name': user, 'domain': {'id': DOMAIN},
+            'user': {'name': user, 'domain': {'name': domain},
                      'password': password}}},
             'scope': {'project': {'name': project,
-                                  'domain': {'id': DOMAIN}}}}})
+                                  'domain': {'name': domain}}}}})
     if status != 201:
         raise KeystoneError('login %s:%s: %d %s' % (project, user, status,
                                                     body))
     return headers['X-Subject-Token'], body['token']['project']['id']
 
 
+def find_user(project: str, user: str) -> User:
+    for found in USERS:
+        if (found.project, found.name) == (project, user):
+            return found
+    raise KeystoneError('no keystone user %s:%s in the pair; it has: %s' % (
+        project, user, ', '.join('%s:%s' % (u.project, u.name)
+                                 for u in USERS)))
+
+
 def user_password(project: str, user: str) -> str:
-    for p, u, password, _ in USERS:
-        if (p, u) == (project, user):
-            return password
-    raise KeystoneError('no keystone user %s:%s in the pair' % (project,
-                                                                  user))
+    return find_user(project, user).password
 
 
 class Admin(object):
@@ -264,21 +304,30 @@ class Admin(object):
 
 
 def populate(settings: Settings, proxy_urls: Dict[str, str]) -> None:
-    """Projects, users, roles and one object-store endpoint per
+    """Domains, projects, users, roles and one object-store endpoint per
     cluster (its region); harmless when done before."""
     admin = Admin(settings)
     roles = {name: admin.ensure('roles', {'name': name}) for name in ROLES}
-    projects = {}
-    for project, user, password, granted in USERS:
-        if project not in projects:
-            projects[project] = admin.ensure('projects', {
-                'name': project, 'domain_id': DOMAIN})
+    domains: Dict[str, str] = {}
+    projects: Dict[Tuple[str, str], str] = {}
+    for user in USERS:
+        if user.domain not in domains:
+            domains[user.domain] = admin.ensure('domains',
+                                                {'name': user.domain})
+        domain_id = domains[user.domain]
+        scope = '&domain_id=' + domain_id
+        if (user.domain, user.project) not in projects:
+            projects[user.domain, user.project] = admin.ensure(
+                'projects', {'name': user.project, 'domain_id': domain_id},
+                query=scope)
+        project_id = projects[user.domain, user.project]
         user_id = admin.ensure('users', {
-            'name': user, 'password': password, 'domain_id': DOMAIN})
-        for role in granted:
-            admin.grant(projects[project], user_id, roles[role])
-        admin.ensure_s3_keys(user_id, projects[project], project, user,
-                             password)
+            'name': user.name, 'password': user.password,
+            'domain_id': domain_id}, query=scope)
+        for role in user.roles:
+            admin.grant(project_id, user_id, roles[role])
+        admin.ensure_s3_keys(user_id, project_id, user.project, user.name,
+                             user.password)
     service = admin.ensure('services', {'name': 'swift',
                                         'type': 'object-store'},
                            key='type')
@@ -295,10 +344,11 @@ def create_accounts(settings: Settings, proxy_ports: Dict[str, int]) -> None:
     """POST each project's account at every cluster once, as its
     member, so that it really exists (a HEAD of an account never written
     answers a made-up 200)."""
-    for project, user, password, granted in USERS:
-        if 'member' not in granted:
+    for user in USERS:
+        if 'member' not in user.roles:
             continue
-        token, project_id = login(settings, project, user, password)
+        token, project_id = login(settings, user.project, user.name,
+                                  user.password, user.domain)
         for cluster, port in proxy_ports.items():
             status, _, body = health.request_with_body(
                 port, 'POST', '/v1/AUTH_%s' % project_id,

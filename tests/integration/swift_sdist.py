@@ -102,25 +102,60 @@ def unpack_tests(tarball: str, version: str, tree: str) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def write_test_conf(path: str, auth_url: str) -> None:
+def write_test_conf(path: str, auth_url: str, auth: str = 'tempauth'
+                    ) -> None:
     """test.conf for ``test/functional`` against a pair cluster: the
-    pair's tempauth users (see autosync.pair.layout.USERS)."""
+    pair's tempauth users (see autosync.pair.layout.USERS), or with
+    ``auth='keystone'`` its Keystone users, for auth v3 (the upstream
+    tests that need Keystone run then)."""
+    users = keystone_users if auth == 'keystone' else tempauth_users
     with open(path, 'w') as f:
-        f.write('\n'.join((
-            '[func_test]',
-            'auth_uri = %s' % auth_url,
-            # owner of the primary account
-            'account = test', 'username = tester', 'password = testing',
-            # owner of a second account
-            'account2 = test2', 'username2 = tester2',
-            'password2 = testing2',
-            # a non-admin user of the primary account
-            'username3 = tester3', 'password3 = testing3',
-            # a user in group "service", for service tokens
-            'account5 = test5', 'username5 = tester5',
-            'password5 = testing5', 'service_prefix = SERVICE',
-            # reseller admin
-            'account6 = admin', 'username6 = admin', 'password6 = admin',
+        f.write('\n'.join(users(auth_url) + (
             'collate = C',
             'insecure = no',
             '')))
+
+
+def tempauth_users(auth_url: str) -> tuple:
+    return (
+        '[func_test]',
+        'auth_uri = %s' % auth_url,
+        # owner of the primary account
+        'account = test', 'username = tester', 'password = testing',
+        # owner of a second account
+        'account2 = test2', 'username2 = tester2',
+        'password2 = testing2',
+        # a non-admin user of the primary account
+        'username3 = tester3', 'password3 = testing3',
+        # a user in group "service", for service tokens
+        'account5 = test5', 'username5 = tester5',
+        'password5 = testing5', 'service_prefix = SERVICE',
+        # reseller admin
+        'account6 = admin', 'username6 = admin', 'password6 = admin')
+
+
+# Upstream's numbered users (test/functional/test_access_control.py
+# tabulates them) -> the pair's Keystone user (project, name).
+KEYSTONE_NUMBERED = (
+    ('', ('test', 'tester')),      # owner of the primary account
+    ('2', ('test2', 'tester2')),   # owner of a second account
+    ('3', ('test', 'tester3')),    # in the primary project, no rights
+    ('4', ('test4', 'tester4')),   # owner, in a non-default domain
+    ('5', ('test5', 'tester5')),   # has the service role
+    ('6', ('test', 'tester6')),    # ResellerAdmin
+)
+
+
+def keystone_users(auth_url: str) -> tuple:
+    from autosync.pair import keystone
+
+    lines = ['[func_test]', 'auth_version = 3', 'auth_uri = %s' % auth_url,
+             'service_prefix = SERVICE']
+    for number, (project, name) in KEYSTONE_NUMBERED:
+        user = keystone.find_user(project, name)
+        if number != '3':  # upstream takes user 3's project from user 1
+            lines.append('account%s = %s' % (number, user.project))
+        lines += ['username%s = %s' % (number, user.name),
+                  'password%s = %s' % (number, user.password),
+                  'domain%s = %s' % (number, user.domain)]
+    return tuple(lines)

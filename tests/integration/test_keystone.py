@@ -11,6 +11,7 @@ nothing, a token of one project cannot touch another's account. S3
 clients sign with EC2 keys that ``s3token`` checks with Keystone.
 """
 
+import contextlib
 import os
 from typing import Tuple
 
@@ -34,9 +35,12 @@ from e2e_helpers import (
 
 NO_NATURAL_SYNC = 86400
 MEMBER = ('test', 'tester')
-READER = ('test', 'tester3')
+READER = ('test', 'reader')
 OTHER_PROJECT = ('test2', 'tester2')
-RESELLER = ('admin', 'reseller')
+RESELLER = ('test', 'tester6')
+# Has the service role: its token, sent as X-Service-Token beside a
+# member's, opens the member's SERVICE_<project> account.
+SERVICE = ('test5', 'tester5')
 
 
 @pytest.fixture(scope='module')
@@ -170,6 +174,58 @@ def test_a_reseller_makes_a_container_in_a_members_account_everywhere(
             assert head_container(site, name) is not None
     finally:
         purge(member.values(), name)
+
+
+def test_a_service_token_keeps_its_rights_at_every_site(duo):
+    token, project_id = login(duo, MEMBER)
+    service_token, _ = login(duo, SERVICE)
+    account = 'SERVICE_' + project_id
+    urls = {c.name: '%s/v1/%s' % (c.proxy_url, account)
+            for c in duo.clusters}
+    name = unique('keystone-service')
+    for url in urls.values():  # a user's token alone opens nothing
+        fails_with(403, client.put_container, url, token, name)
+        fails_with(403, client.put_container, url, service_token, name)
+    for url in urls.values():
+        with pytest.raises(client.ClientException) as caught:
+            client.head_container(url, token, name,
+                                  service_token=service_token)
+        assert caught.value.http_status == 404
+    client.put_container(urls['a'], token, name,
+                         service_token=service_token)
+    try:
+        for site, other in (('a', 'b'), ('b', 'a')):
+            assert_sync_to(client.head_container(
+                urls[site], token, name, service_token=service_token),
+                other, name, account=account)
+        client.post_container(urls['b'], token, name,
+                              {'X-Container-Meta-Color': 'blue'},
+                              service_token=service_token)
+        assert client.head_container(
+            urls['a'], token, name, service_token=service_token
+        )['x-container-meta-color'] == 'blue'
+        client.put_object(urls['a'], token, name, 'obj', b'for a service',
+                          service_token=service_token)
+        duo.a.sync_once()
+        assert client.get_object(urls['b'], token, name, 'obj',
+                                 service_token=service_token)[1] == \
+            b'for a service'
+        fails_with(403, client.delete_container, urls['b'], token, name)
+    finally:
+        for url in urls.values():
+            for obj in ('obj',):
+                with contextlib.suppress(client.ClientException):
+                    client.delete_object(url, token, name, obj,
+                                         service_token=service_token)
+        with contextlib.suppress(client.ClientException):
+            duo.a.sync_once()
+        client.delete_container(urls['a'], token, name,
+                                service_token=service_token)
+    for url in urls.values():
+        with pytest.raises(client.ClientException) as caught:
+            client.head_container(url, token, name,
+                                  service_token=service_token)
+        assert caught.value.http_status == 404
 
 
 def s3_client(cluster, who=MEMBER):

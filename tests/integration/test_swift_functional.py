@@ -1,10 +1,9 @@
 """Swift's own functional tests, against cluster A of a pair with autosync.
 
 Each test here runs one file of ``test/functional`` from the sdist of the
-installed Swift (see swift_sdist.py) in a subprocess, as the account
-owner ``test:tester`` of cluster A, and fails listing the upstream tests
-that failed. Upstream skips (keystone only, one storage policy, filters
-not in the pipeline) stay skips.
+installed Swift (see swift_sdist.py and upstream_run.py) as the account
+owner ``test:tester`` of cluster A with tempauth; the tests upstream
+runs only on Keystone are test_swift_functional_keystone.py's.
 
 The pair has its own data: the upstream tests empty the test accounts.
 Its container-sync daemons idle (a day-long interval): the upstream tests
@@ -22,38 +21,16 @@ AUTOSYNC_FUNCTIONAL_PLAIN=1 on a pair without autosync, to compare.
 """
 
 import os
-import re
-import subprocess
-import sys
-import time
-import xml.etree.ElementTree as ElementTree
-from typing import Dict, List
 
 import pytest
 
 from e2e_helpers import pair_for_module
 from swift_sdist import functional_tests_dir, write_test_conf
+from upstream_run import DESELECTED, assert_file_passes, environment
 
 UPSTREAM_FILES = ('tests.py', 'test_account.py', 'test_container.py',
                   'test_object.py', 'test_access_control.py')
-RUN_TIMEOUT = 480  # tests.py takes 1.5 min; 4 on a busy machine
 IDLE_SYNC_INTERVAL = 86400.0
-
-# Behaviour autosync changes on purpose (README.md, "Swift's functional
-# tests", lists the same): upstream node id -> why.
-CHANGED_ON_PURPOSE = {
-    'test/functional/test_container.py::TestContainer::'
-    'test_protected_container_sync':
-        'the client sets X-Container-Sync-Key; autosync owns the sync '
-        'headers of containers it syncs and answers 400',
-}
-
-# autosync bugs, reported: upstream node id -> the bug. Remove an entry
-# when its bug is fixed (none open now).
-KNOWN_BUGS = {}
-
-DESELECTED = dict(CHANGED_ON_PURPOSE, **KNOWN_BUGS)
-
 
 @pytest.fixture(scope='module')
 def functional_pair(pair_factory):
@@ -70,77 +47,11 @@ def upstream(functional_pair, tmp_path_factory):
     """(directory holding test/, environment for the upstream run)."""
     conf = tmp_path_factory.mktemp('swift-functional') / 'test.conf'
     write_test_conf(str(conf), functional_pair.a.auth_url)
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(('SWIFT_TEST_', 'PYTEST_'))}
-    env['SWIFT_TEST_CONFIG_FILE'] = str(conf)
-    return functional_tests_dir(), env
-
-
-def node_id(file_name: str, case: ElementTree.Element) -> str:
-    test_class = case.get('classname', '').rsplit('.', 1)[-1]
-    return 'test/functional/%s::%s::%s' % (file_name, test_class,
-                                           case.get('name'))
-
-
-def outcomes(junit_xml: str, file_name: str) -> Dict[str, str]:
-    """node id -> passed/failed/skipped; a failed teardown fails it."""
-    found: Dict[str, str] = {}
-    for case in ElementTree.parse(junit_xml).iter('testcase'):
-        if case.find('failure') is not None or \
-                case.find('error') is not None:
-            outcome = 'failed'
-        elif case.find('skipped') is not None:
-            outcome = 'skipped'
-        else:
-            outcome = 'passed'
-        name = node_id(file_name, case)
-        if found.get(name) != 'failed':
-            found[name] = outcome
-    return found
-
-
-def deselected_in(file_name: str) -> List[str]:
-    return [name for name in DESELECTED
-            if name.startswith('test/functional/%s::' % file_name)]
-
-
-def run_upstream(tree: str, env: Dict[str, str], file_name: str,
-                 junit_xml: str) -> subprocess.CompletedProcess:
-    path = 'test/functional/' + file_name
-    deselect: List[str] = []
-    for name in deselected_in(file_name):
-        deselect += ['--deselect', name]
-    return subprocess.run(
-        [sys.executable, '-m', 'pytest', path, '-p', 'no:cacheprovider',
-         '-q', '-rfE', '--junitxml', junit_xml] + deselect,
-        cwd=tree, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-        text=True, timeout=RUN_TIMEOUT)
+    return functional_tests_dir(), environment(str(conf))
 
 
 @pytest.mark.parametrize('file_name', UPSTREAM_FILES)
 def test_swift_functional_file_passes(upstream, file_name, tmp_path):
     tree, env = upstream
-    junit_xml = str(tmp_path / 'junit.xml')
-    started = time.monotonic()
-    result = run_upstream(tree, env, file_name, junit_xml)
-    elapsed = time.monotonic() - started
-    assert os.path.exists(junit_xml), (
-        'upstream pytest exited %d without a report:\n%s%s'
-        % (result.returncode, result.stdout[-3000:], result.stderr[-3000:]))
-    found = outcomes(junit_xml, file_name)
-    assert found, 'no upstream test ran:\n' + result.stdout[-3000:]
-    counts = {outcome: sum(1 for o in found.values() if o == outcome)
-              for outcome in ('passed', 'failed', 'skipped')}
-    print('%s: %d passed, %d failed, %d skipped in %.1f s' % (
-        file_name, counts['passed'], counts['failed'], counts['skipped'],
-        elapsed))
-    failed = sorted(name for name, o in found.items() if o == 'failed')
-    assert not failed, (
-        '%d upstream tests failed through autosync:\n  %s\n\n%s'
-        % (len(failed), '\n  '.join(failed), result.stdout[-6000:]))
-    # A renamed upstream test would silently stop being deselected.
-    summary = re.search(r'(\d+) deselected', result.stdout)
-    assert int(summary.group(1) if summary else 0) == len(
-        deselected_in(file_name)), (
-        'not every deselected test exists upstream: %s'
-        % deselected_in(file_name))
+    assert_file_passes(tree, env, file_name, str(tmp_path / 'junit.xml'),
+                       DESELECTED)
