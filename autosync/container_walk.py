@@ -38,12 +38,12 @@ class ContainerWalk(DbWalk):
             found = self._read(path)
             if found is None:
                 continue
-            info, metadata, placement = found
+            info, metadata, placement, db_state = found
             account, container = info['account'], info['container']
             if mine_only and not self.is_mine(account, container, device):
                 continue
             yield (account, container, placement,
-                   from_broker(self.site_name, info, metadata))
+                   from_broker(self.site_name, info, metadata, db_state))
 
     def _container_dbs(self) -> Iterator[Tuple[str, str]]:
         """(path, device) of the DB of each container on this node's
@@ -60,9 +60,10 @@ class ContainerWalk(DbWalk):
             yield (os.path.join(hash_dir, os.path.basename(hash_dir) + '.db'),
                    device)
 
-    def _read(self, path: str) -> Optional[Tuple[dict, dict, str]]:
-        """(info, metadata, recorded placement) of the DB at ``path``;
-        None if autosync does not manage it or it cannot be read."""
+    def _read(self, path: str) -> Optional[Tuple[dict, dict, str, str]]:
+        """(info, metadata, recorded placement, db_state) of the DB at
+        ``path``; None if autosync does not manage it or it cannot be
+        read."""
         try:
             broker = ContainerBroker(path, logger=self.logger)
             info = broker.get_info()
@@ -70,9 +71,10 @@ class ContainerWalk(DbWalk):
                 return None
             metadata = broker.metadata
             placement = metadata.get(PLACEMENT_SYSMETA, ('', 0))[0]
+            db_state = broker.get_db_state()
         except Exception as err:
             self.unreadable('errors', path, err)
             return None
         if not placement:
             return None
-        return info, metadata, placement
+        return info, metadata, placement, db_state

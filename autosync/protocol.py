@@ -81,6 +81,9 @@ UNWIRED_HEADER = 'X-Autosync-Unwired'
 # The sites a deferred change is pending at: in the client's answer, and
 # (as ``pending_value``) on a signed HEAD.
 PENDING_HEADER = 'X-Autosync-Pending'
+# Whether the container's DB is sharded (Swift's db_state), on a signed
+# HEAD: container-sync carries nothing written to a sharded container.
+SHARDING_STATE_HEADER = 'X-Autosync-Sharding-State'
 
 # -- the placement engine's contract (see above) --
 PLACEMENT_ENV_KEY = 'swift.placement'
@@ -102,6 +105,9 @@ OBJECT_COUNT_HEADER = 'X-Container-Object-Count'
 BYTES_USED_HEADER = 'X-Container-Bytes-Used'
 BACKEND_PUT_TIMESTAMP = 'X-Backend-Put-Timestamp'
 BACKEND_DELETE_TIMESTAMP = 'X-Backend-Delete-Timestamp'
+# The container server's db_state: unsharded, sharding, sharded,
+# collapsed (swift/container/backend.py).
+BACKEND_SHARDING_STATE = 'X-Backend-Sharding-State'
 # tempauth's account ACL, and where it stores a valid one.
 ACCOUNT_ACL_HEADER = 'X-Account-Access-Control'
 ACCOUNT_ACL_SYSMETA = 'X-Account-Sysmeta-Core-Access-Control'

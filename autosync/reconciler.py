@@ -225,11 +225,23 @@ class AutosyncReconciler(Daemon):
             self.count('conflicts')
             self.logger.warning('autosync-reconciler: %s: conflict: %s',
                                 where, conflict)
+        self.warn_sharded(where, found)
         results = [self.repair(account, container, repair)
                    for repair in diagnosis.repairs]
         if all(results) and not diagnosis.conflicts:
             self.settle_container_pending(account, container, found)
         return found
+
+    def warn_sharded(self, where: str, found: Inspection) -> None:
+        """Count and log each site where the container is sharded: no
+        repair helps, the operator must act (README)."""
+        for name, state in sorted(found.states.items()):
+            if state.sharded:
+                self.count('sharded')
+                self.logger.warning(
+                    'autosync-reconciler: %s: %s at %s: container-sync '
+                    'does not carry objects written to it since',
+                    where, state.sharding_state, name)
 
     def repair(self, account: str, container: str, repair) -> bool:
         where = '%s/%s' % (account, container)
@@ -364,11 +376,11 @@ class AutosyncReconciler(Daemon):
         elapsed = time.time() - begin
         self.logger.info(
             'autosync-reconciler: pass done in %.2fs: %d checked, %d '
-            'repaired, %d conflicts, %d unreachable, %d errors; accounts: '
-            '%d checked, %d repaired, %d unreachable, %d errors', elapsed,
-            *(self.stats.get(k, 0) for k in (
+            'repaired, %d conflicts, %d unreachable, %d sharded, %d errors; '
+            'accounts: %d checked, %d repaired, %d unreachable, %d errors',
+            elapsed, *(self.stats.get(k, 0) for k in (
                 'checked', 'repaired', 'conflicts', 'unreachable',
-                'errors') + ACCOUNT_COUNTERS))
+                'sharded', 'errors') + ACCOUNT_COUNTERS))
         return dict(self.stats, elapsed=elapsed)
 
     def run_once(self, *args, **kwargs):

@@ -255,20 +255,33 @@ def _keep(account, container, placement, version, order, live, gone,
             repairs.append(Repair(state.site, 'POST', why, sync_to='',
                                   sync_key='', placement=names,
                                   placement_version=version))
-    verdict = _verdict(gone, broken_ring, problems, live)
+    sharded = [s.site for s in live if s.sharded]
+    problems += [SHARDED % site for site in sharded]
+    verdict = _verdict(gone, broken_ring, problems, live, sharded)
     return Diagnosis(verdict, problems=tuple(problems),
                      repairs=tuple(repairs))
+
+
+# A problem no request repairs: README "Sharded containers" says what
+# the operator can do.
+SHARDED = ('%s: sharded: objects written to it since are not carried '
+           'by container-sync')
 
 
 def _objects(count: int) -> str:
     return '%d object%s' % (count, '' if count == 1 else 's')
 
 
-def _verdict(gone, broken_ring, problems, live) -> str:
+def _verdict(gone, broken_ring, problems, live, sharded) -> str:
     if gone:
         return 'missing at %s' % ', '.join(s.site for s in gone)
     if broken_ring:
         return 'broken ring'
+    if sharded:
+        # Nothing to repair, and worse than any metadata difference:
+        # objects stop flowing (state.SHARDED_STATES says why).
+        return 'sharded at %s: container-sync does not carry its new ' \
+            'objects' % ', '.join(sharded)
     if problems:
         return 'differs: %s' % problems[0]
     most = max(s.object_count for s in live)

@@ -14,6 +14,10 @@ gets them under the names below, which the gatekeeper lets out::
                                    metadata (the same at every site)
     X-Autosync-Pending             a change applied here that other
                                    sites could not take yet, and where
+    X-Autosync-Sharding-State      Swift's db_state of the container:
+                                   sharding or sharded means
+                                   container-sync no longer sees new
+                                   objects (``SHARDED_STATES``)
 
 Pure: headers in, a ``ContainerState`` out.
 """
@@ -29,6 +33,7 @@ from autosync.protocol import (
     ACL_HEADERS,
     BACKEND_DELETE_TIMESTAMP,
     BACKEND_PUT_TIMESTAMP,
+    BACKEND_SHARDING_STATE,
     BYTES_USED_HEADER,
     CHANGED_AT_HEADER,
     CHANGED_SYSMETA,
@@ -39,6 +44,7 @@ from autosync.protocol import (
     PLACEMENT_HEADER,
     PLACEMENT_SYSMETA,
     PUT_TIMESTAMP_HEADER,
+    SHARDING_STATE_HEADER,
     SYNC_KEY,
     SYNC_TO,
     USER_META_PREFIX,
@@ -54,8 +60,14 @@ EXPOSED = {
     VERSION_SYSMETA.lower(): VERSION_HEADER,
     CHANGED_SYSMETA.lower(): CHANGED_AT_HEADER,
     (PENDING_SYSMETA % 'Container').lower(): PENDING_HEADER,
+    BACKEND_SHARDING_STATE.lower(): SHARDING_STATE_HEADER,
 }
 ZERO = Timestamp(0).internal
+# Swift's db_states in which new object rows go to shard containers,
+# whose DBs carry no sync target: container-sync reads object rows from
+# the container's own DB (swift/container/sync.py), and a shard's
+# rows it would read from the shard's name, where no object is.
+SHARDED_STATES = ('sharding', 'sharded')
 
 
 def exposed_headers(headers: Iterable[Tuple[str, str]]
@@ -98,6 +110,11 @@ class ContainerState:
     metadata: Dict[str, str] = field(default_factory=dict)
     object_count: int = 0
     bytes_used: int = 0
+    sharding_state: str = ''  # Swift's db_state; '' when not told
+
+    @property
+    def sharded(self) -> bool:
+        return self.sharding_state in SHARDED_STATES
 
     @property
     def reachable(self) -> bool:
@@ -129,9 +146,11 @@ def _count(value: Optional[str]) -> int:
     return int(value) if value and value.isdigit() else 0
 
 
-def from_broker(site: str, info: dict, metadata: dict) -> ContainerState:
-    """The state of a container DB on this node (info and metadata as
-    ``ContainerBroker`` gives them): what a HEAD here would answer,
+def from_broker(site: str, info: dict, metadata: dict,
+                db_state: str = '') -> ContainerState:
+    """The state of a container DB on this node (info, metadata and
+    db_state as ``ContainerBroker`` gives them): what a HEAD here would
+    answer,
     without the round trip. The DB holds metadata as text; a HEAD gives
     it as WSGI strings (UTF-8 bytes as Latin-1), as every other state
     and every repair request holds it: so must this one, or non-ASCII
@@ -143,6 +162,7 @@ def from_broker(site: str, info: dict, metadata: dict) -> ContainerState:
         BACKEND_DELETE_TIMESTAMP.lower(): info['delete_timestamp'],
         OBJECT_COUNT_HEADER.lower(): str(info['object_count']),
         BYTES_USED_HEADER.lower(): str(info['bytes_used']),
+        BACKEND_SHARDING_STATE.lower(): db_state,
     })
     headers.update((name.lower(), value)
                    for name, value in exposed_headers(headers.items()))
@@ -171,4 +191,5 @@ def from_headers(site: str, status: Optional[int], headers: Dict[str, str],
         metadata=client_metadata(headers) if status // 100 == 2 else {},
         object_count=_count(headers.get(OBJECT_COUNT_HEADER.lower())),
         bytes_used=_count(headers.get(BYTES_USED_HEADER.lower())),
+        sharding_state=headers.get(SHARDING_STATE_HEADER.lower(), ''),
     )

@@ -41,6 +41,7 @@ from autosync.pair.layout import (
 )
 
 DEFAULT_USER = 'test:tester'
+DEFAULT_SHARD_ROWS = 100
 
 
 def user_key(user: str) -> str:
@@ -325,6 +326,18 @@ def cmd_sync(args) -> int:
     return 0
 
 
+def cmd_shard(args) -> int:
+    account, _, container = args.path.partition('/')
+    if not account or not container or '/' in container:
+        raise control.PairError('%r: give ACCOUNT/CONTAINER' % args.path)
+    if args.rows < 1:
+        raise control.PairError('--rows %d: must be at least 1' % args.rows)
+    control.shard(cluster_layout(args), args.cluster, account, container,
+                  args.rows)
+    print('%s at %s is sharded' % (args.path, args.cluster.upper()))
+    return 0
+
+
 def cmd_conf(args) -> int:
     print(cluster_layout(args).conf(args.cluster, args.name))
     return 0
@@ -433,6 +446,16 @@ def build_parser() -> argparse.ArgumentParser:
         'CLUSTER/log/autosync-reconciler-once.log)')
     reconcile.add_argument('cluster', choices=SITE_NAMES)
     reconcile.set_defaults(func=cmd_reconcile)
+
+    shard = commands.add_parser(
+        'shard', parents=[common],
+        help="shard a container with Swift's own tools "
+        '(swift-manage-shard-ranges, then the sharder once until sharded)')
+    shard.add_argument('cluster', choices=SITE_NAMES)
+    shard.add_argument('path', metavar='ACCOUNT/CONTAINER')
+    shard.add_argument('--rows', type=int, default=DEFAULT_SHARD_ROWS,
+                       help='object rows per shard (default %(default)s)')
+    shard.set_defaults(func=cmd_shard)
 
     conf = commands.add_parser(
         'conf', parents=[common],

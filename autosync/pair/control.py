@@ -15,7 +15,15 @@ import signal
 import subprocess
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
-from autosync.pair import health, keystone, process, render, rings, services
+from autosync.pair import (
+    health,
+    keystone,
+    process,
+    render,
+    rings,
+    services,
+    sharding,
+)
 from autosync.pair.layout import PORT_OFFSETS, Layout, Settings
 
 START_TIMEOUT = 90.0
@@ -281,3 +289,26 @@ def reconcile_once(layout: Layout, cluster: str) -> None:
     """Run one autosync-reconciler pass over ``cluster``'s containers."""
     run_once(layout, cluster, 'autosync-reconciler',
              services.reconcile_once_argv(layout, cluster))
+
+
+def shard(layout: Layout, cluster: str, account: str, container: str,
+          rows_per_shard: int) -> None:
+    """Shard ``account/container`` at ``cluster`` with Swift's tools
+    (``sharding.py``); PairError unless it ends up sharded."""
+    try:
+        path = sharding.container_db(layout, cluster, account, container)
+    except sharding.ShardingError as e:
+        raise PairError(str(e)) from e
+    run_once(layout, cluster, 'container-sharder',
+             sharding.manage_argv(layout, cluster, path, rows_per_shard))
+    for _ in range(sharding.SHARDER_PASSES):
+        if sharding.db_state(path) == 'sharded':
+            return
+        run_once(layout, cluster, 'container-sharder',
+                 sharding.sharder_argv(layout, cluster))
+    if sharding.db_state(path) != 'sharded':
+        raise PairError('cluster %s: %s/%s is still %s after %d sharder '
+                        'passes; see %s' % (
+                            cluster, account, container,
+                            sharding.db_state(path), sharding.SHARDER_PASSES,
+                            layout.log(cluster, 'container-sharder-once')))

@@ -372,7 +372,21 @@ def test_container_being_sharded_is_checked_once(pair, tmp_path):
     del b.swift.store[CONTAINER]
     r.run_pass()
     assert b.methods == ['HEAD', 'PUT']
-    assert r.stats == {'checked': 1, 'repaired': 1}
+    # Its new rows now go to shards, which container-sync never reads.
+    assert r.stats == {'checked': 1, 'repaired': 1, 'sharded': 1}
+
+
+def test_sharded_container_is_logged_and_counted(pair, tmp_path):
+    a, b, placement, r = pair
+    broker = container_db(tmp_path, a.swift.store[CONTAINER])
+    broker.enable_sharding(Timestamp.now())
+    assert broker.set_sharding_state()
+    r.run_pass()
+    assert r.stats == {'checked': 1, 'sharded': 1}
+    assert r.logger.lines['warning'] == [
+        'autosync-reconciler: AUTH_test/c: sharding at %s: container-sync '
+        'does not carry objects written to it since' % a.url]
+    assert b.methods == ['HEAD']  # nothing a request could repair
 
 
 def test_check_that_raises_is_logged_and_counted(pair, tmp_path):

@@ -164,6 +164,32 @@ def test_in_sync_needs_nothing():
     assert found.ok
 
 
+@pytest.mark.parametrize('db_state', ['sharding', 'sharded'])
+def test_a_sharded_copy_is_a_problem_no_repair_fixes(db_state):
+    found = diagnosed(change(in_sync(), B, sharding_state=db_state))
+    assert found.verdict == ('sharded at %s: container-sync does not carry '
+                             'its new objects' % B)
+    assert found.problems == ('%s: sharded: objects written to it since '
+                              'are not carried by container-sync' % B,)
+    assert found.repairs == ()
+    assert not found.ok
+
+
+@pytest.mark.parametrize('db_state', ['unsharded', 'collapsed', ''])
+def test_a_container_with_its_rows_in_its_own_db_is_in_sync(db_state):
+    found = diagnosed(change(in_sync(), B, sharding_state=db_state))
+    assert (found.verdict, found.problems) == (IN_SYNC, ())
+
+
+def test_a_missing_copy_is_repaired_beside_a_sharded_one():
+    states = change(in_sync(), A, sharding_state='sharded')
+    states[C] = missing(C)
+    found = diagnosed(states)
+    assert found.verdict == 'missing at %s' % C
+    assert [r.method for r in found.repairs] == ['PUT']
+    assert any('sharded' in problem for problem in found.problems)
+
+
 def test_sites_behind_on_objects_are_lagging_not_broken():
     states = in_sync(object_count=3)
     change(states, B, object_count=2)

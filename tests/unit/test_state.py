@@ -1,5 +1,6 @@
 """What a HEAD answered -> one site's state of a container (state.py)."""
 
+import pytest
 import swift.common.utils as swift_utils
 from swift.common.swob import Request, str_to_wsgi
 from swift.common.utils import Timestamp
@@ -123,6 +124,16 @@ def test_existing_container_state_from_a_signed_head():
     assert state.exists and state.reachable and not state.deleted
 
 
+def test_a_signed_head_tells_a_sharded_container():
+    state = answered(204, x_autosync_sharding_state='sharded')
+    assert state.sharding_state == 'sharded' and state.sharded
+
+
+def test_exposed_headers_show_the_sharding_state():
+    assert exposed_headers([('X-Backend-Sharding-State', 'sharding')]) == [
+        ('X-Autosync-Sharding-State', 'sharding')]
+
+
 def test_timestamps_are_read_in_internal_form():
     state = answered(204, x_autosync_put_timestamp='2000.5')
     assert state.put_timestamp == Timestamp(2000.5).internal
@@ -204,6 +215,14 @@ def test_db_state_is_what_a_head_here_would_answer():
         object_count=3, bytes_used=42)
 
 
+@pytest.mark.parametrize('db_state,sharded', [
+    ('unsharded', False), ('sharding', True), ('sharded', True),
+    ('collapsed', False)])
+def test_db_state_tells_whether_the_db_is_sharded(db_state, sharded):
+    state = from_broker(SITE, db_info(), {}, db_state)
+    assert (state.sharding_state, state.sharded) == (db_state, sharded)
+
+
 def test_db_state_leaves_out_removed_metadata():
     state = from_broker(SITE, db_info(), {
         'X-Container-Meta-Gone': ('', PUT_AT),
@@ -238,6 +257,8 @@ def test_db_state_of_non_ascii_metadata_is_what_swifts_head_answers(
     headers.update((k.lower(), v) for k, v in exposed_headers(
         head.headers.items()))
     broker = ContainerBroker(str(next(tmp_path.rglob('*.db'))))
-    from_db = from_broker(SITE, broker.get_info(), broker.metadata)
+    from_db = from_broker(SITE, broker.get_info(), broker.metadata,
+                          broker.get_db_state())
     assert from_db.metadata == {name.lower(): value}
+    assert from_db.sharding_state == 'unsharded'
     assert from_db == from_headers(SITE, head.status_int, headers)
