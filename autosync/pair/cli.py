@@ -29,6 +29,7 @@ from autosync.pair.layout import (
     DEFAULT_PORTS,
     DEFAULT_SITES,
     DEFAULT_SYNC_INTERVAL,
+    MAX_PROXIES,
     PORT_OFFSETS,
     REALM,
     SITE_DOWN_MODES,
@@ -127,6 +128,10 @@ def print_tour(layout: Layout, settings: Settings,
             cluster.upper(), render.proxy_url(settings, cluster),
             auth_url(settings, cluster),
             '  region %s' % cluster if settings.auth == 'keystone' else ''))
+        others = render.proxy_urls(settings, cluster)[1:]
+        if others:
+            print('             more proxies (one memcached): %s'
+                  % '  '.join(others))
     if not settings.autosync:
         print('  autosync: not in the pipeline (--no-autosync)')
     elif settings.style == 'realm':
@@ -212,6 +217,7 @@ def cmd_up(args) -> int:
         sites=args.sites, site_down=args.site_down,
         error_suppression_interval=args.error_suppression_interval,
         read_fallback=args.read_fallback, s3=args.s3, auth=args.auth,
+        proxies=args.proxies,
         placement_conf=read_placement_conf(args.placement_conf))
     beyond = sorted(set(ports) - set(settings.clusters))
     if beyond:
@@ -366,6 +372,11 @@ def build_parser() -> argparse.ArgumentParser:
                     'container-sync realm, synced in a ring a -> b -> ... '
                     '-> a (default %d, at most %d)'
                     % (DEFAULT_SITES, len(SITE_NAMES)))
+    up.add_argument('--proxies', type=int, metavar='N',
+                    choices=range(1, MAX_PROXIES + 1),
+                    help='proxy servers per cluster, sharing its memcached, '
+                    'each on its own port (default 1, at most %d); the '
+                    "realm's endpoint is the first" % MAX_PROXIES)
     for cluster in SITE_NAMES:
         up.add_argument('--port-' + cluster, type=int, metavar='PORT',
                         help='first of the %d ports of cluster %s (%s; '

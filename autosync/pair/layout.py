@@ -40,8 +40,14 @@ DEFAULT_SITE_DOWN = 'defer'
 DATA_DIR_ENV = 'AUTOSYNC_PAIR_DIR'
 SETTINGS_FILE = 'pair.json'
 
+# A site's proxies (--proxies): the first on the base port, the others
+# on ports of their own, all sharing the site's memcached.
+MAX_PROXIES = 4
+
 # Offsets from a cluster's base port; SAIO uses 8080, 6200-6240,
-# 6010-6042 and 11211, which the default bases stay clear of.
+# 6010-6042 and 11211, which the default bases stay clear of. Every
+# cluster keeps them all, used or not, so that --proxies never moves a
+# port.
 PORT_OFFSETS = {
     'proxy': 0,
     'account': 1,
@@ -51,6 +57,13 @@ PORT_OFFSETS = {
     # Cluster A's only, with --auth keystone: the Keystone they share.
     'keystone': 5,
 }
+PORT_OFFSETS.update(('proxy%d' % n, 4 + n)
+                    for n in range(2, MAX_PROXIES + 1))
+
+
+def proxy_port_key(number: int) -> str:
+    """The PORT_OFFSETS key of a site's proxy ``number`` (1 first)."""
+    return 'proxy' if number == 1 else 'proxy%d' % number
 
 # tempauth users: (account, user, key, groups)
 USERS = (
@@ -112,6 +125,9 @@ class Settings:
     # tempauth in every proxy, or one Keystone shared by every cluster
     # with authtoken and keystoneauth in every proxy (keystone.py).
     auth: str = 'tempauth'
+    # Proxy servers per site (the realm's endpoint is the first: a load
+    # balancer's place).
+    proxies: int = 1
 
     @classmethod
     def new(cls, ports: Optional[Dict[str, int]] = None,
@@ -163,6 +179,9 @@ class Settings:
         if self.auth not in AUTH_MODES:
             raise ValueError('--auth %r: must be %s' % (
                 self.auth, ' or '.join(AUTH_MODES)))
+        if not 1 <= self.proxies <= MAX_PROXIES:
+            raise ValueError('--proxies %r: must be between 1 and %d'
+                             % (self.proxies, MAX_PROXIES))
         if self.sync_interval <= 0:
             raise ValueError('--sync-interval %r: must be positive'
                              % self.sync_interval)
@@ -191,7 +210,7 @@ class Settings:
 
 # Settings an error message may show (the others are secrets or long).
 SHOWN_SETTINGS = ('ports', 'style', 'autosync', 'sync_interval', 'sites',
-                  'site_down', 'read_fallback', 's3', 'auth')
+                  'site_down', 'read_fallback', 's3', 'auth', 'proxies')
 
 
 @dataclasses.dataclass(frozen=True)

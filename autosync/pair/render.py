@@ -14,10 +14,16 @@ import configparser
 import getpass
 import os
 import string
-from typing import Dict
+from typing import Dict, List
 
-from autosync.pair import keystone
-from autosync.pair.layout import REALM, USERS, Layout, Settings
+from autosync.pair import keystone, services
+from autosync.pair.layout import (
+    REALM,
+    USERS,
+    Layout,
+    Settings,
+    proxy_port_key,
+)
 
 TEMPLATES_DIR = os.path.join(os.path.dirname(__file__), 'templates')
 CONF_FILES = (
@@ -52,6 +58,12 @@ PIPELINE_AFTER_AUTOSYNC = (
 
 def proxy_url(settings: Settings, cluster: str) -> str:
     return 'http://127.0.0.1:%d' % settings.port(cluster, 'proxy')
+
+
+def proxy_urls(settings: Settings, cluster: str) -> List[str]:
+    """Every proxy of ``cluster``, the first (the realm's) first."""
+    return ['http://127.0.0.1:%d' % settings.port(
+        cluster, proxy_port_key(n)) for n in range(1, settings.proxies + 1)]
 
 
 def realm_site(cluster: str) -> str:
@@ -159,6 +171,7 @@ def values(layout: Layout, settings: Settings, cluster: str) -> Dict:
         'internal_client_conf': layout.conf(cluster, 'internal-client.conf'),
         'realm_clusters': realm_clusters(settings),
         'proxy_port': settings.port(cluster, 'proxy'),
+        'proxy_log_name': 'proxy-server-%s' % cluster,
         'account_port': settings.port(cluster, 'account'),
         'container_port': settings.port(cluster, 'container'),
         'object_port': settings.port(cluster, 'object'),
@@ -189,8 +202,24 @@ def render(layout: Layout, settings: Settings) -> Dict[str, str]:
         for cluster in settings.clusters:
             files[layout.conf(cluster, name)] = template.substitute(
                 values(layout, settings, cluster))
+    files.update(extra_proxy_confs(layout, settings))
     if settings.auth == 'keystone':
         files[layout.conf('a', 'keystone.conf')] = keystone.conf_text(layout)
+    return files
+
+
+def extra_proxy_confs(layout: Layout, settings: Settings) -> Dict[str, str]:
+    """The conf of each proxy past the first (``--proxies``): the
+    first's, on its own port, logging under its own name."""
+    with open(os.path.join(TEMPLATES_DIR, 'proxy-server.conf')) as f:
+        template = string.Template(f.read())
+    files = {}
+    for cluster in settings.clusters:
+        for service in services.EXTRA_PROXIES[:settings.proxies - 1]:
+            files[layout.conf(cluster, service.conf)] = template.substitute(
+                values(layout, settings, cluster),
+                proxy_port=settings.port(cluster, service.port),
+                proxy_log_name='%s-%s' % (service.name, cluster))
     return files
 
 

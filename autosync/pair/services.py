@@ -11,7 +11,12 @@ import shutil
 import sys
 from typing import List, Optional, Tuple
 
-from autosync.pair.layout import Layout, Settings
+from autosync.pair.layout import (
+    MAX_PROXIES,
+    Layout,
+    Settings,
+    proxy_port_key,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,15 +58,27 @@ DAEMONS = (
 KEYSTONE = Service('keystone', 'autosync.pair.keystone_server:main',
                    'keystone.conf', 'keystone')
 SERVICES = SERVERS + DAEMONS
+
+
+def proxy_server(number: int) -> Service:
+    """A site's proxy ``number`` (``--proxies``): the first is in
+    SERVERS; each other has a conf of its own (its port, its log)."""
+    name = 'proxy-server' if number == 1 else 'proxy-server-%d' % number
+    return Service(name, 'swift.proxy.server:main', name + '.conf',
+                   proxy_port_key(number))
+
+
+EXTRA_PROXIES = tuple(proxy_server(n) for n in range(2, MAX_PROXIES + 1))
 # Whatever a cluster may run, for finding and stopping what runs.
-EVERY_SERVICE = (KEYSTONE,) + SERVICES
+EVERY_SERVICE = (KEYSTONE,) + SERVICES + EXTRA_PROXIES
 
 
 def services_of(settings: Settings, cluster: str) -> Tuple[Service, ...]:
     """What runs in ``cluster``: Keystone first, where it runs."""
+    extra = EXTRA_PROXIES[:settings.proxies - 1]
     if settings.auth == 'keystone' and cluster == 'a':
-        return (KEYSTONE,) + SERVICES
-    return SERVICES
+        return (KEYSTONE,) + SERVICES + extra
+    return SERVICES + extra
 
 
 def memcached_binary() -> str:

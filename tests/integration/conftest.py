@@ -136,6 +136,12 @@ class Cluster:
         return render.proxy_url(self.pair.settings, self.name)
 
     @property
+    def proxy_urls(self) -> List[str]:
+        """Every proxy of this cluster (``--proxies``), the realm's
+        endpoint first."""
+        return render.proxy_urls(self.pair.settings, self.name)
+
+    @property
     def auth_url(self) -> str:
         return cli.auth_url(self.pair.settings, self.name)
 
@@ -255,9 +261,11 @@ def take_down(pair: Pair, keep: bool) -> None:
 def up_choices(style: str, autosync: bool, sync_interval: float,
                sites: int, site_down: str,
                error_suppression_interval: Optional[float],
-               read_fallback: bool, s3: bool, auth: str) -> List[str]:
+               read_fallback: bool, s3: bool, auth: str,
+               proxies: int = 1) -> List[str]:
     """``autosync-pair up``'s arguments but the ports and placement."""
-    choices = ['--sites', str(sites), '--style', style,
+    choices = ['--sites', str(sites), '--proxies', str(proxies),
+               '--style', style,
                '--autosync' if autosync else '--no-autosync',
                '--sync-interval', str(sync_interval),
                '--site-down', site_down]
@@ -277,7 +285,8 @@ def up_choices(style: str, autosync: bool, sync_interval: float,
 def pair_factory():
     """Bring up pairs on free ports; take every one down at the end.
     ``make``'s arguments are ``autosync-pair up``'s (``read_fallback``
-    is ``--read-fallback``, ``s3`` ``--s3``, ``auth`` ``--auth``)."""
+    is ``--read-fallback``, ``s3`` ``--s3``, ``auth`` ``--auth``,
+    ``proxies`` ``--proxies``)."""
     started: List[Pair] = []
     taken: set = set()
     keep = bool(os.environ.get('AUTOSYNC_PAIR_KEEP'))
@@ -288,11 +297,11 @@ def pair_factory():
              site_down: str = 'refuse',
              error_suppression_interval: Optional[float] = None,
              read_fallback: bool = False, s3: bool = False,
-             auth: str = 'tempauth') -> Pair:
+             auth: str = 'tempauth', proxies: int = 1) -> Pair:
         require_memcached()
         choices = up_choices(style, autosync, sync_interval, sites,
                              site_down, error_suppression_interval,
-                             read_fallback, s3, auth)
+                             read_fallback, s3, auth, proxies)
         for attempt in range(UP_ATTEMPTS):
             # Swift keeps object metadata in xattrs: tmpfs holds more.
             data_dir = tempfile.mkdtemp(prefix='autosync-pair-',

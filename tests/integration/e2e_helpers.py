@@ -26,6 +26,9 @@ from swiftclient import client
 
 from autosync.pair import process, render
 from autosync.pair.cli import DEFAULT_USER
+from autosync.placement import parse_site
+from autosync.protocol import AUTH_HEADER, ORIG_CLUSTER_HEADER
+from autosync.signing import sign, signed_fields
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ACCOUNT = 'AUTH_test'
@@ -180,12 +183,12 @@ def wait_for_objects(pair, wanted, timeout: float) -> list:
 
 def raw(cluster, method: str, container: Optional[str] = None,
         headers: Optional[Dict[str, str]] = None, token: Optional[str] = '',
-        query: str = '', account: str = ACCOUNT, body: bytes = b''
-        ) -> Tuple[int, Dict[str, str], bytes]:
+        query: str = '', account: str = ACCOUNT, body: bytes = b'',
+        port: Optional[int] = None) -> Tuple[int, Dict[str, str], bytes]:
     """One request exactly as given (headers swiftclient would not
     send); ``container`` may go on with ``/<object>``; names are quoted
     here only. ``token=''`` logs in as test:tester, ``token=None`` sends
-    none."""
+    none. ``port``: another proxy of the cluster than its first."""
     path = '/v1/' + quote(account)
     if container is not None:
         path += '/' + quote(container)
@@ -196,7 +199,7 @@ def raw(cluster, method: str, container: Optional[str] = None,
         token = cluster.get_auth()[1]
     if token is not None:
         headers['X-Auth-Token'] = token
-    conn = http.client.HTTPConnection('127.0.0.1', cluster.port,
+    conn = http.client.HTTPConnection('127.0.0.1', port or cluster.port,
                                       timeout=TIMEOUT)
     try:
         conn.request(method, path, body=body or None, headers=headers)
@@ -204,6 +207,19 @@ def raw(cluster, method: str, container: Optional[str] = None,
         return resp.status, dict(resp.getheaders()), resp.read()
     finally:
         conn.close()
+
+
+def signed_put(pair, container: str, origin: str = '//autosync/a',
+               destination: str = '//autosync/b'
+               ) -> Tuple[Dict[str, str], float]:
+    """(headers, signing time) of a container PUT as ``origin`` sends
+    it to ``destination``, signed with the pair's realm key."""
+    headers = {ORIG_CLUSTER_HEADER: origin}
+    signed_at = time.time()
+    headers[AUTH_HEADER] = sign(pair.settings.realm_key, signed_fields(
+        'PUT', '/v1/%s/%s' % (ACCOUNT, quote(container)), '', origin,
+        parse_site(destination).ident, headers), now=signed_at)
+    return headers, signed_at
 
 
 def sync_both_at_once(pair) -> None:

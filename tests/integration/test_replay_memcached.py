@@ -10,20 +10,20 @@ tempauth token at B.
 """
 
 import time
-from urllib.parse import quote
 
 import pytest
 
 from autosync.pair import control, process, services
-from autosync.placement import parse_site
-from autosync.protocol import AUTH_HEADER, ORIG_CLUSTER_HEADER
 from autosync.replay import IN_FLIGHT
-from autosync.signing import sign, signed_fields
 
-from e2e_helpers import ACCOUNT, head_container, pair_for_module, raw, unique
+from e2e_helpers import (
+    head_container,
+    pair_for_module,
+    raw,
+    signed_put,
+    unique,
+)
 
-ORIGIN = '//autosync/a'
-DESTINATION = '//autosync/b'
 PROXY = 'proxy-server'
 MEMCACHED = services.MEMCACHED.name
 
@@ -31,16 +31,6 @@ MEMCACHED = services.MEMCACHED.name
 @pytest.fixture(scope='module')
 def duo(pair_factory):
     yield from pair_for_module(pair_factory)
-
-
-def signed_put(pair, container: str):
-    """(headers, signing time) of a PUT as A sends it to B."""
-    headers = {ORIG_CLUSTER_HEADER: ORIGIN}
-    signed_at = time.time()
-    headers[AUTH_HEADER] = sign(pair.settings.realm_key, signed_fields(
-        'PUT', '/v1/%s/%s' % (ACCOUNT, quote(container)), '', ORIGIN,
-        parse_site(DESTINATION).ident, headers), now=signed_at)
-    return headers, signed_at
 
 
 def put_then_delete(duo):
