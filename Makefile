@@ -19,11 +19,14 @@ test: system-deps $(VENV)/.installed
 	. $(VENV)/bin/activate && ruff check . && python -m pytest tests/unit \
 	  && python -m pytest tests/integration
 
-# memcached is the only thing Swift needs from the distribution here;
-# Debian's python3 makes venvs only with python3-venv (ensurepip).
+# What Swift needs from the distribution here: memcached, and rsync for
+# the replicators of a pair with --replicas 3; Debian's python3 makes
+# venvs only with python3-venv (ensurepip).
 system-deps:
 	@command -v memcached >/dev/null || { \
 	  $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q memcached; }
+	@command -v rsync >/dev/null || { \
+	  $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q rsync; }
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
 	  $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q python3-venv; }
 

@@ -32,6 +32,7 @@ from autosync.pair.layout import (
     MAX_PROXIES,
     PORT_OFFSETS,
     REALM,
+    REPLICA_CHOICES,
     SITE_DOWN_MODES,
     SITE_NAMES,
     STYLES,
@@ -39,6 +40,7 @@ from autosync.pair.layout import (
     Layout,
     Settings,
     default_data_dir,
+    device_name,
 )
 
 DEFAULT_USER = 'test:tester'
@@ -111,6 +113,22 @@ def describe_ring(settings: Settings) -> str:
     return ' -> '.join(sites + sites[:1])
 
 
+def describe_clusters(settings: Settings) -> List[str]:
+    """A line per cluster (its proxy and auth), and one of its other
+    proxies when it has more (--proxies)."""
+    lines = []
+    for cluster in settings.clusters:
+        lines.append('  cluster %s: proxy %s  auth %s%s' % (
+            cluster.upper(), render.proxy_url(settings, cluster),
+            auth_url(settings, cluster),
+            '  region %s' % cluster if settings.auth == 'keystone' else ''))
+        others = render.proxy_urls(settings, cluster)[1:]
+        if others:
+            lines.append('             more proxies (one memcached): %s'
+                         % '  '.join(others))
+    return lines
+
+
 def print_tour(layout: Layout, settings: Settings,
                elapsed: Optional[float]) -> None:
     option = data_dir_option(layout)
@@ -123,15 +141,7 @@ def print_tour(layout: Layout, settings: Settings,
         print('%s %s up in %.1f s (data in %s).' % (
             what, 'is' if settings.sites == 2 else 'are', elapsed,
             layout.data_dir))
-    for cluster in settings.clusters:
-        print('  cluster %s: proxy %s  auth %s%s' % (
-            cluster.upper(), render.proxy_url(settings, cluster),
-            auth_url(settings, cluster),
-            '  region %s' % cluster if settings.auth == 'keystone' else ''))
-        others = render.proxy_urls(settings, cluster)[1:]
-        if others:
-            print('             more proxies (one memcached): %s'
-                  % '  '.join(others))
+    print('\n'.join(describe_clusters(settings)))
     if not settings.autosync:
         print('  autosync: not in the pipeline (--no-autosync)')
     elif settings.style == 'realm':
@@ -155,6 +165,10 @@ def print_tour(layout: Layout, settings: Settings,
         print('  S3: s3api before tempauth in every proxy: the endpoint is '
               'the proxy, region %s,\n      access key ACCOUNT:USER, secret '
               'its key (autosync-pair env sets AWS_*)' % render.S3_REGION)
+    if settings.replicas > 1:
+        print('  %d replicas: a storage node each (devices %s), with '
+              'replicators and rsync' % (settings.replicas, ', '.join(
+                  device_name(n) for n in range(1, settings.replicas + 1))))
     print('  container-sync every %g s' % settings.sync_interval)
     print('  users (on %s):' % ('both clusters' if settings.sites == 2
                                 else 'every cluster'))
@@ -217,7 +231,7 @@ def cmd_up(args) -> int:
         sites=args.sites, site_down=args.site_down,
         error_suppression_interval=args.error_suppression_interval,
         read_fallback=args.read_fallback, s3=args.s3, auth=args.auth,
-        proxies=args.proxies,
+        proxies=args.proxies, replicas=args.replicas,
         placement_conf=read_placement_conf(args.placement_conf))
     beyond = sorted(set(ports) - set(settings.clusters))
     if beyond:
@@ -377,6 +391,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help='proxy servers per cluster, sharing its memcached, '
                     'each on its own port (default 1, at most %d); the '
                     "realm's endpoint is the first" % MAX_PROXIES)
+    up.add_argument('--replicas', type=int, metavar='N',
+                    choices=REPLICA_CHOICES,
+                    help='replicas of every ring: 1 (default) or 3, one '
+                    'storage node each (account, container and object '
+                    'servers on a device of their own) with Swift\'s '
+                    'replicators and an rsync daemon')
     for cluster in SITE_NAMES:
         up.add_argument('--port-' + cluster, type=int, metavar='PORT',
                         help='first of the %d ports of cluster %s (%s; '

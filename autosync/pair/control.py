@@ -103,7 +103,8 @@ def check_ports(settings: Settings, wanted: List[Tuple[str, str]]) -> None:
 
 def prepare(layout: Layout, settings: Settings) -> None:
     """Directories, settings, configuration files and rings."""
-    for directory in layout.directories(settings.clusters):
+    for directory in layout.directories(settings.clusters,
+                                        settings.replicas):
         os.makedirs(directory, exist_ok=True)
     layout.save_settings(settings)
     render.write(layout, settings)
@@ -280,15 +281,19 @@ def run_once(layout: Layout, cluster: str, what: str, argv: List[str],
 
 
 def sync_once(layout: Layout, cluster: str) -> None:
-    """Run one container-sync pass over every container of ``cluster``."""
-    run_once(layout, cluster, 'container-sync',
-             services.sync_once_argv(layout, cluster))
+    """Run one container-sync pass over every container of ``cluster``
+    (on every storage node)."""
+    for argv in services.sync_once_argvs(layout, layout.load_settings(),
+                                         cluster):
+        run_once(layout, cluster, 'container-sync', argv)
 
 
 def reconcile_once(layout: Layout, cluster: str) -> None:
-    """Run one autosync-reconciler pass over ``cluster``'s containers."""
-    run_once(layout, cluster, 'autosync-reconciler',
-             services.reconcile_once_argv(layout, cluster))
+    """Run one autosync-reconciler pass over ``cluster``'s containers
+    (on every storage node)."""
+    for argv in services.reconcile_once_argvs(
+            layout, layout.load_settings(), cluster):
+        run_once(layout, cluster, 'autosync-reconciler', argv)
 
 
 def shard(layout: Layout, cluster: str, account: str, container: str,

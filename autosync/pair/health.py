@@ -53,7 +53,7 @@ def port_in_use(port: int) -> bool:
 def answers(port: int, service: str) -> bool:
     """True when the server on ``port`` answers its health check."""
     try:
-        if service == 'memcached':
+        if service in ('memcached', 'rsync'):
             with socket.create_connection(('127.0.0.1', port), TIMEOUT):
                 return True
         if service == 'keystone':

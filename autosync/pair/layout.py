@@ -5,7 +5,8 @@ Everything of one pair lives under one data directory::
     DATA/pair.json              settings and generated secrets
     DATA/a/etc/                 cluster A's swift_dir: swift.conf, rings,
                                 every server's conf, realms conf
-    DATA/a/node/d1/             its one device
+    DATA/a/node/d1/             its one device (d1 d2 d3 with
+                                --replicas 3, one per storage node)
     DATA/a/log/NAME.log         one log per process
     DATA/a/run/NAME.pid         one PID file per process
     DATA/a/cache/               recon cache
@@ -59,11 +60,31 @@ PORT_OFFSETS = {
 }
 PORT_OFFSETS.update(('proxy%d' % n, 4 + n)
                     for n in range(2, MAX_PROXIES + 1))
+# --replicas 3: a storage node each (account, container and object
+# servers on a device of its own, d1 d2 d3); node 1 has the ports above.
+REPLICA_CHOICES = (1, 3)
+NODE_KINDS = ('account', 'container', 'object')
+PORT_OFFSETS.update(
+    ('%s%d' % (kind, n), 9 + 3 * (n - 2) + i)
+    for n in range(2, max(REPLICA_CHOICES) + 1)
+    for i, kind in enumerate(NODE_KINDS))
+# The rsync daemon the DB replicators copy whole DBs through.
+PORT_OFFSETS['rsync'] = 15
 
 
 def proxy_port_key(number: int) -> str:
     """The PORT_OFFSETS key of a site's proxy ``number`` (1 first)."""
     return 'proxy' if number == 1 else 'proxy%d' % number
+
+
+def node_port_key(kind: str, node: int) -> str:
+    """The PORT_OFFSETS key of storage node ``node``'s ``kind``
+    (account, container, object) server (1 first)."""
+    return kind if node == 1 else '%s%d' % (kind, node)
+
+
+def device_name(node: int) -> str:
+    return 'd%d' % node
 
 # tempauth users: (account, user, key, groups)
 USERS = (
@@ -128,6 +149,8 @@ class Settings:
     # Proxy servers per site (the realm's endpoint is the first: a load
     # balancer's place).
     proxies: int = 1
+    # Replicas of every ring: one storage node each, with replicators.
+    replicas: int = 1
 
     @classmethod
     def new(cls, ports: Optional[Dict[str, int]] = None,
@@ -179,6 +202,9 @@ class Settings:
         if self.auth not in AUTH_MODES:
             raise ValueError('--auth %r: must be %s' % (
                 self.auth, ' or '.join(AUTH_MODES)))
+        if self.replicas not in REPLICA_CHOICES:
+            raise ValueError('--replicas %r: must be %s' % (
+                self.replicas, ' or '.join(map(str, REPLICA_CHOICES))))
         if not 1 <= self.proxies <= MAX_PROXIES:
             raise ValueError('--proxies %r: must be between 1 and %d'
                              % (self.proxies, MAX_PROXIES))
@@ -210,7 +236,8 @@ class Settings:
 
 # Settings an error message may show (the others are secrets or long).
 SHOWN_SETTINGS = ('ports', 'style', 'autosync', 'sync_interval', 'sites',
-                  'site_down', 'read_fallback', 's3', 'auth', 'proxies')
+                  'site_down', 'read_fallback', 's3', 'auth', 'proxies',
+                  'replicas')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -250,10 +277,12 @@ class Layout:
     def cache_dir(self, cluster: str) -> str:
         return os.path.join(self.cluster_dir(cluster), 'cache')
 
-    def directories(self, clusters: Iterable[str]) -> Iterator[str]:
+    def directories(self, clusters: Iterable[str],
+                    replicas: int = 1) -> Iterator[str]:
         for cluster in clusters:
             yield self.swift_dir(cluster)
-            yield os.path.join(self.devices(cluster), 'd1')
+            for node in range(1, replicas + 1):
+                yield os.path.join(self.devices(cluster), device_name(node))
             yield self.log_dir(cluster)
             yield self.run_dir(cluster)
             yield self.cache_dir(cluster)

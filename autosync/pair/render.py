@@ -18,10 +18,12 @@ from typing import Dict, List
 
 from autosync.pair import keystone, services
 from autosync.pair.layout import (
+    NODE_KINDS,
     REALM,
     USERS,
     Layout,
     Settings,
+    node_port_key,
     proxy_port_key,
 )
 
@@ -172,6 +174,7 @@ def values(layout: Layout, settings: Settings, cluster: str) -> Dict:
         'realm_clusters': realm_clusters(settings),
         'proxy_port': settings.port(cluster, 'proxy'),
         'proxy_log_name': 'proxy-server-%s' % cluster,
+        'node': '',
         'account_port': settings.port(cluster, 'account'),
         'container_port': settings.port(cluster, 'container'),
         'object_port': settings.port(cluster, 'object'),
@@ -190,7 +193,45 @@ def values(layout: Layout, settings: Settings, cluster: str) -> Dict:
             'shunt_inbound_x_timestamp = false\n' if url_style else ''),
         'container_options': (
             'allowed_sync_hosts = 127.0.0.1\n' if url_style else ''),
+        **replicator_sections(settings, cluster),
     }
+
+
+def replicator_sections(settings: Settings, cluster: str) -> Dict[str, str]:
+    """``account_replicator`` and so on: the [*-replicator] section of
+    each storage server's conf, with --replicas 3 (else empty). DBs go
+    whole through the cluster's rsync daemon, objects by ssync."""
+    sections = {}
+    for kind in NODE_KINDS:
+        text = ''
+        if settings.replicas > 1:
+            text = '\n[%s-replicator]\ninterval = %g\n' % (
+                kind, settings.sync_interval)
+            if kind == 'object':
+                text += 'sync_method = ssync\n'
+            else:
+                text += 'rsync_module = rsync://127.0.0.1:%d/%s\n' % (
+                    settings.port(cluster, 'rsync'), kind)
+        sections[kind + '_replicator'] = text
+    return sections
+
+
+def rsyncd_conf(layout: Layout, settings: Settings, cluster: str) -> str:
+    """The cluster's rsync daemon: a module per ring, on its devices."""
+    lines = ['# Cluster %s of an autosync pair; written by autosync-pair.'
+             % cluster,
+             'address = 127.0.0.1',
+             'port = %d' % settings.port(cluster, 'rsync'),
+             'use chroot = no',
+             # As root, rsyncd would write as nobody otherwise.
+             'uid = %d' % os.getuid(), 'gid = %d' % os.getgid(),
+             'log file = %s' % layout.log(cluster, 'rsyncd')]
+    for kind in NODE_KINDS:
+        lines += ['[%s]' % kind, 'path = %s' % layout.devices(cluster),
+                  'read only = false',
+                  'lock file = %s' % os.path.join(
+                      layout.run_dir(cluster), '%s.lock' % kind)]
+    return '\n'.join(lines) + '\n'
 
 
 def render(layout: Layout, settings: Settings) -> Dict[str, str]:
@@ -203,8 +244,38 @@ def render(layout: Layout, settings: Settings) -> Dict[str, str]:
             files[layout.conf(cluster, name)] = template.substitute(
                 values(layout, settings, cluster))
     files.update(extra_proxy_confs(layout, settings))
+    files.update(node_confs(layout, settings))
     if settings.auth == 'keystone':
         files[layout.conf('a', 'keystone.conf')] = keystone.conf_text(layout)
+    return files
+
+
+# Each storage node's confs past the first (--replicas 3).
+NODE_CONF_FILES = ('account-server.conf', 'container-server.conf',
+                   'object-server.conf', 'autosync-reconciler.conf')
+
+
+def node_confs(layout: Layout, settings: Settings) -> Dict[str, str]:
+    """Node 2's and 3's servers and reconciler: node 1's, on their
+    own ports, logging under their own names; and each cluster's
+    rsyncd.conf."""
+    files = {}
+    if settings.replicas == 1:
+        return files
+    for cluster in settings.clusters:
+        files[layout.conf(cluster, services.RSYNC.conf)] = rsyncd_conf(
+            layout, settings, cluster)
+        for node in range(2, settings.replicas + 1):
+            ports = {'%s_port' % kind: settings.port(
+                cluster, node_port_key(kind, node)) for kind in NODE_KINDS}
+            for name in NODE_CONF_FILES:
+                with open(os.path.join(TEMPLATES_DIR, name)) as f:
+                    template = string.Template(f.read())
+                path = layout.conf(cluster, name.replace(
+                    '.conf', '-%d.conf' % node))
+                files[path] = template.substitute(
+                    values(layout, settings, cluster), node='-%d' % node,
+                    **ports)
     return files
 
 

@@ -13,8 +13,11 @@ from typing import List, Optional, Tuple
 
 from autosync.pair.layout import (
     MAX_PROXIES,
+    NODE_KINDS,
+    REPLICA_CHOICES,
     Layout,
     Settings,
+    node_port_key,
     proxy_port_key,
 )
 
@@ -34,26 +37,55 @@ class Service:
 
 
 MEMCACHED = Service('memcached', None, None, 'memcached')
-SERVERS = (
-    MEMCACHED,
-    Service('account-server', 'swift.account.server:main',
-            'account-server.conf', 'account'),
-    Service('container-server', 'swift.container.server:main',
-            'container-server.conf', 'container'),
-    Service('object-server', 'swift.obj.server:main',
-            'object-server.conf', 'object'),
-    Service('proxy-server', 'swift.proxy.server:main',
-            'proxy-server.conf', 'proxy'),
-)
-CONTAINER_SYNC = Service('container-sync', 'swift.container.sync:main',
-                         'container-server.conf', None)
-DAEMONS = (
-    CONTAINER_SYNC,
-    Service('container-updater', 'swift.container.updater:main',
-            'container-server.conf', None),
-    Service('object-updater', 'swift.obj.updater:main',
-            'object-server.conf', None),
-)
+ENTRY_POINTS = {
+    'account-server': 'swift.account.server:main',
+    'container-server': 'swift.container.server:main',
+    'object-server': 'swift.obj.server:main',
+    'container-sync': 'swift.container.sync:main',
+    'container-updater': 'swift.container.updater:main',
+    'object-updater': 'swift.obj.updater:main',
+    'account-replicator': 'swift.account.replicator:main',
+    'container-replicator': 'swift.container.replicator:main',
+    'object-replicator': 'swift.obj.replicator:main',
+}
+# (daemon, the server whose conf it reads): every node's.
+NODE_DAEMONS = (('container-sync', 'container'),
+                ('container-updater', 'container'),
+                ('object-updater', 'object'))
+# With --replicas 3 only: each node's replicators.
+REPLICATORS = (('account-replicator', 'account'),
+               ('container-replicator', 'container'),
+               ('object-replicator', 'object'))
+
+
+def suffixed(name: str, node: int) -> str:
+    """Node 1's processes keep the names they have with one replica."""
+    return name if node == 1 else '%s-%d' % (name, node)
+
+
+def node_servers(node: int) -> Tuple[Service, ...]:
+    """Storage node ``node``'s account, container and object servers."""
+    return tuple(
+        Service(suffixed(kind + '-server', node),
+                ENTRY_POINTS[kind + '-server'],
+                suffixed(kind + '-server', node) + '.conf',
+                node_port_key(kind, node))
+        for kind in NODE_KINDS)
+
+
+def node_daemons(node: int, daemons=NODE_DAEMONS) -> Tuple[Service, ...]:
+    return tuple(Service(suffixed(name, node), ENTRY_POINTS[name],
+                         suffixed(kind + '-server', node) + '.conf', None)
+                 for name, kind in daemons)
+
+
+PROXY = Service('proxy-server', 'swift.proxy.server:main',
+                'proxy-server.conf', 'proxy')
+SERVERS = (MEMCACHED,) + node_servers(1) + (PROXY,)
+DAEMONS = node_daemons(1)
+CONTAINER_SYNC = DAEMONS[0]
+# The rsync daemon of a cluster with --replicas 3 (rsyncd.conf).
+RSYNC = Service('rsync', None, 'rsyncd.conf', 'rsync')
 # The pair's Keystone, in cluster A (keystone.py); not in SERVICES.
 KEYSTONE = Service('keystone', 'autosync.pair.keystone_server:main',
                    'keystone.conf', 'keystone')
@@ -63,22 +95,38 @@ SERVICES = SERVERS + DAEMONS
 def proxy_server(number: int) -> Service:
     """A site's proxy ``number`` (``--proxies``): the first is in
     SERVERS; each other has a conf of its own (its port, its log)."""
-    name = 'proxy-server' if number == 1 else 'proxy-server-%d' % number
-    return Service(name, 'swift.proxy.server:main', name + '.conf',
+    if number == 1:
+        return PROXY
+    name = 'proxy-server-%d' % number
+    return Service(name, PROXY.entry_point, name + '.conf',
                    proxy_port_key(number))
 
 
 EXTRA_PROXIES = tuple(proxy_server(n) for n in range(2, MAX_PROXIES + 1))
+NODES = range(1, max(REPLICA_CHOICES) + 1)
+
+
+def replicated(nodes) -> Tuple[Service, ...]:
+    """What ``--replicas`` adds: nodes 2... and every node's
+    replicators, and rsync."""
+    return tuple(s for node in nodes if node > 1
+                 for s in node_servers(node) + node_daemons(node)) + tuple(
+        s for node in nodes for s in node_daemons(node, REPLICATORS)) + (
+        RSYNC,)
+
+
 # Whatever a cluster may run, for finding and stopping what runs.
-EVERY_SERVICE = (KEYSTONE,) + SERVICES + EXTRA_PROXIES
+EVERY_SERVICE = (KEYSTONE,) + SERVICES + EXTRA_PROXIES + replicated(NODES)
 
 
 def services_of(settings: Settings, cluster: str) -> Tuple[Service, ...]:
     """What runs in ``cluster``: Keystone first, where it runs."""
-    extra = EXTRA_PROXIES[:settings.proxies - 1]
+    found = SERVICES + EXTRA_PROXIES[:settings.proxies - 1]
+    if settings.replicas > 1:
+        found += replicated(range(1, settings.replicas + 1))
     if settings.auth == 'keystone' and cluster == 'a':
-        return (KEYSTONE,) + SERVICES + extra
-    return SERVICES + extra
+        return (KEYSTONE,) + found
+    return found
 
 
 def memcached_binary() -> str:
@@ -88,6 +136,15 @@ def memcached_binary() -> str:
         raise RuntimeError(
             'memcached not found: install it (Debian/Ubuntu: '
             'apt-get install memcached)')
+    return found
+
+
+def rsync_binary() -> str:
+    found = shutil.which('rsync')
+    if not found:
+        raise RuntimeError(
+            'rsync not found: --replicas 3 runs Swift\'s replicators, '
+            'which copy DBs with it (Debian/Ubuntu: apt-get install rsync)')
     return found
 
 
@@ -106,6 +163,9 @@ def argv(layout: Layout, settings: Settings, cluster: str,
         return [memcached_binary(), '-l', '127.0.0.1',
                 '-p', str(settings.port(cluster, 'memcached')),
                 '-U', '0', '-m', '64', '-u', getpass.getuser()]
+    if service is RSYNC:
+        return [rsync_binary(), '--daemon', '--no-detach',
+                '--config', layout.conf(cluster, service.conf)]
     if service is KEYSTONE:
         return [sys.executable, '-m', service.entry_point.partition(':')[0],
                 layout.conf(cluster, service.conf),
@@ -117,13 +177,20 @@ RECONCILER = Service('autosync-reconciler', 'autosync.reconciler:main',
                      'autosync-reconciler.conf', None)
 
 
-def reconcile_once_argv(layout: Layout, cluster: str) -> List[str]:
-    """One autosync-reconciler pass over ``cluster``'s containers."""
-    return swift_argv(layout, cluster, RECONCILER.entry_point,
-                      RECONCILER.conf, 'once')
+def reconcile_once_argvs(layout: Layout, settings: Settings,
+                         cluster: str) -> List[List[str]]:
+    """One autosync-reconciler pass over ``cluster``'s containers: one
+    for each storage node, as it runs on every container server."""
+    return [swift_argv(layout, cluster, RECONCILER.entry_point,
+                       suffixed('autosync-reconciler', node) + '.conf',
+                       'once')
+            for node in range(1, settings.replicas + 1)]
 
 
-def sync_once_argv(layout: Layout, cluster: str) -> List[str]:
-    """One container-sync pass over every container of ``cluster``."""
-    return swift_argv(layout, cluster, CONTAINER_SYNC.entry_point,
-                      CONTAINER_SYNC.conf, 'once')
+def sync_once_argvs(layout: Layout, settings: Settings,
+                    cluster: str) -> List[List[str]]:
+    """One container-sync pass over every container of ``cluster``: one
+    for each storage node (each syncs its share of the rows)."""
+    return [swift_argv(layout, cluster, CONTAINER_SYNC.entry_point,
+                       suffixed('container-server', node) + '.conf', 'once')
+            for node in range(1, settings.replicas + 1)]

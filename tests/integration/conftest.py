@@ -236,11 +236,13 @@ class Pair:
         self.is_down = True
 
 
-def require_memcached() -> None:
-    if shutil.which('memcached') or shutil.which(
-            'memcached', path='/usr/bin:/usr/sbin:/usr/local/bin'):
+def require_program(name: str, why: str = '') -> None:
+    """Skip (fail in CI, which installs it) without ``name``."""
+    if shutil.which(name) or shutil.which(
+            name, path='/usr/bin:/usr/sbin:/usr/local/bin'):
         return
-    message = 'memcached is not installed (apt-get install memcached)'
+    message = '%s is not installed (apt-get install %s)%s' % (name, name,
+                                                              why)
     if os.environ.get('CI'):
         pytest.fail(message)
     pytest.skip(message)
@@ -262,9 +264,10 @@ def up_choices(style: str, autosync: bool, sync_interval: float,
                sites: int, site_down: str,
                error_suppression_interval: Optional[float],
                read_fallback: bool, s3: bool, auth: str,
-               proxies: int = 1) -> List[str]:
+               proxies: int = 1, replicas: int = 1) -> List[str]:
     """``autosync-pair up``'s arguments but the ports and placement."""
     choices = ['--sites', str(sites), '--proxies', str(proxies),
+               '--replicas', str(replicas),
                '--style', style,
                '--autosync' if autosync else '--no-autosync',
                '--sync-interval', str(sync_interval),
@@ -286,7 +289,7 @@ def pair_factory():
     """Bring up pairs on free ports; take every one down at the end.
     ``make``'s arguments are ``autosync-pair up``'s (``read_fallback``
     is ``--read-fallback``, ``s3`` ``--s3``, ``auth`` ``--auth``,
-    ``proxies`` ``--proxies``)."""
+    ``proxies`` ``--proxies``, ``replicas`` ``--replicas``)."""
     started: List[Pair] = []
     taken: set = set()
     keep = bool(os.environ.get('AUTOSYNC_PAIR_KEEP'))
@@ -297,11 +300,15 @@ def pair_factory():
              site_down: str = 'refuse',
              error_suppression_interval: Optional[float] = None,
              read_fallback: bool = False, s3: bool = False,
-             auth: str = 'tempauth', proxies: int = 1) -> Pair:
-        require_memcached()
+             auth: str = 'tempauth', proxies: int = 1,
+             replicas: int = 1) -> Pair:
+        require_program('memcached')
+        if replicas > 1:
+            require_program('rsync', ": Swift's DB replicators copy with "
+                            'it')
         choices = up_choices(style, autosync, sync_interval, sites,
                              site_down, error_suppression_interval,
-                             read_fallback, s3, auth, proxies)
+                             read_fallback, s3, auth, proxies, replicas)
         for attempt in range(UP_ATTEMPTS):
             # Swift keeps object metadata in xattrs: tmpfs holds more.
             data_dir = tempfile.mkdtemp(prefix='autosync-pair-',

@@ -1,0 +1,140 @@
+"""Three replicas per site (``autosync-pair up --replicas 3``): three
+storage nodes a cluster, 3-replica rings, Swift's replicators and an
+rsync daemon, a container-sync daemon and a reconciler on every
+container server.
+
+One reconciler pass at a site (every node's) checks each container once
+although three container servers hold it: each node checks the replica
+its hash picks (db_walk.py). A container missing at B is repaired once.
+container-sync carries objects as with one replica.
+"""
+
+import concurrent.futures
+import glob
+import os
+import re
+import shutil
+
+import pytest
+
+from e2e_helpers import (
+    ACCOUNT,
+    Sites,
+    assert_synced_both_ways,
+    head_container,
+    pair_for_module,
+    unique,
+)
+
+CONTAINERS = 200
+# Every pass is forced: 2 x 3 nodes of daemons on their own every few
+# seconds would only load the machine.
+NO_NATURAL_PASS = 86400
+NODES = 3
+
+
+@pytest.fixture(scope='module')
+def duo(pair_factory):
+    yield from pair_for_module(pair_factory, replicas=NODES,
+                               sync_interval=NO_NATURAL_PASS)
+
+
+@pytest.fixture(scope='module')
+def many(duo):
+    """CONTAINERS containers made at A (and so at B); not removed: the
+    pair is this module's."""
+    names = [unique('replicas-%03d' % i) for i in range(CONTAINERS)]
+    conn = duo.a.connection()
+    conn.put_container(names[0])  # logs in once, for every thread
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(conn.put_container, names[1:]))
+    return names
+
+
+class Logs:
+    """What the reconcilers of a cluster (all its nodes) log from now."""
+
+    def __init__(self, duo, cluster: str):
+        self.path = duo.layout.log(cluster, 'autosync-reconciler-once')
+        self.start = os.path.getsize(self.path) if os.path.exists(
+            self.path) else 0
+
+    def since(self) -> str:
+        with open(self.path) as f:
+            f.seek(self.start)
+            return f.read()
+
+
+def checked(written: str) -> list:
+    """The 'checked' figure of every pass summary in ``written``."""
+    return [int(n) for n in re.findall(r'pass done in [^:]*: (\d+) checked',
+                                       written)]
+
+
+def every_container_at(duo, cluster) -> list:
+    return [c['name'] for c in cluster.connection().get_account(
+        full_listing=True)[1]]
+
+
+def test_each_cluster_runs_three_storage_nodes(duo):
+    for cluster in duo.clusters:
+        for kind in ('account', 'container', 'object'):
+            for node in range(2, NODES + 1):
+                assert cluster.service_port('%s%d' % (kind, node))
+        devices = sorted(os.listdir(duo.layout.devices(cluster.name)))
+        assert devices == ['d1', 'd2', 'd3']
+
+
+def test_a_container_is_on_three_container_servers(duo, many):
+    assert len(db_dirs(duo, 'a', many[0])) == NODES
+    assert len(db_dirs(duo, 'b', many[0])) == NODES
+
+
+def test_one_pass_at_each_site_checks_each_container_once(duo, many):
+    for cluster in duo.clusters:
+        logs = Logs(duo, cluster.name)
+        duo.run('reconcile', cluster.name)
+        figures = checked(logs.since())
+        assert len(figures) == NODES, logs.since()
+        assert sum(figures) == len(every_container_at(duo, cluster)) >= \
+            CONTAINERS, figures
+
+
+def db_dirs(duo, cluster: str, container: str) -> list:
+    """The directories holding ``container``'s DB at ``cluster``, one
+    per replica."""
+    from swift.container.backend import ContainerBroker
+
+    found = []
+    pattern = os.path.join(duo.layout.devices(cluster), '*', 'containers',
+                           '*', '*', '*')
+    for hash_dir in glob.glob(pattern):
+        path = os.path.join(hash_dir, os.path.basename(hash_dir) + '.db')
+        if ContainerBroker(path).get_info()['container'] == container:
+            found.append(hash_dir)
+    return found
+
+
+def test_a_container_missing_at_b_is_repaired_once(duo, many):
+    sites = Sites(duo)
+    name = unique('replicas-missing')
+    sites.a.put_container(name)
+    for hash_dir in db_dirs(duo, 'b', name):  # as if never made there
+        shutil.rmtree(hash_dir)
+    assert head_container(sites.b, name) is None
+    logs = {c.name: Logs(duo, c.name) for c in duo.clusters}
+    for cluster in duo.clusters:
+        duo.run('reconcile', cluster.name)
+    written = ''.join(log.since() for log in logs.values())
+    repairs = re.findall(r'%s/%s: PUT at (\S+)' % (ACCOUNT, name), written)
+    assert repairs == ['//autosync/b'], written
+    assert_synced_both_ways(sites, name)
+    assert len(db_dirs(duo, 'b', name)) == NODES
+
+
+def test_container_sync_carries_objects_with_three_replicas(duo, many):
+    sites = Sites(duo)
+    name = many[0]
+    sites.a.put_object(name, 'obj', b'three replicas')
+    duo.a.sync_once()
+    assert sites.b.get_object(name, 'obj')[1] == b'three replicas'
