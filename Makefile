@@ -14,10 +14,11 @@ pair-down: $(VENV)/.installed
 # Lint first (ruff.toml): a style or complexity error fails like a test.
 # The unit tests patch sockets for eventlet (tests/unit/conftest.py);
 # the end-to-end ones run in a process of their own, unpatched (boto3
-# cannot make an SSL context in a process patched after ssl's import).
+# cannot make an SSL context in a process patched after ssl's import),
+# and end with their 15 slowest tests.
 test: system-deps $(VENV)/.installed
 	. $(VENV)/bin/activate && ruff check . && python -m pytest tests/unit \
-	  && python -m pytest tests/integration
+	  && python -m pytest tests/integration --durations=15
 
 # What Swift needs from the distribution here: memcached, and rsync for
 # the replicators of a pair with --replicas 3; Debian's python3 makes

@@ -60,7 +60,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import pytest
 
-from autosync.pair import cli, health, render
+from autosync.pair import cli, health, keystone, render
 from autosync.pair.cli import DEFAULT_USER
 from autosync.pair.layout import (
     DEFAULT_SYNC_INTERVAL,
@@ -155,15 +155,25 @@ class Cluster:
 
     def get_auth(self, user: str = DEFAULT_USER) -> Tuple[str, str]:
         """(storage URL, token) for ``user`` on this cluster."""
-        from swiftclient import client
-
-        return client.get_auth(self.auth_url, user, cli.user_key(user))
+        return self.connection(user).get_auth()
 
     def connection(self, user: str = DEFAULT_USER):
+        """``user``'s swiftclient connection to this cluster: tempauth's
+        ACCOUNT:USER, or on a Keystone pair PROJECT:USER through the
+        catalog (this cluster's region)."""
         from swiftclient import client
 
-        return client.Connection(self.auth_url, user, cli.user_key(user),
-                                 retries=0)
+        if self.pair.settings.auth != 'keystone':
+            return client.Connection(self.auth_url, user,
+                                     cli.user_key(user), retries=0)
+        found = keystone.find_user(*user.split(':', 1))
+        return client.Connection(
+            authurl=self.auth_url, user=found.name, key=found.password,
+            auth_version='3', retries=0, os_options={
+                'project_name': found.project,
+                'user_domain_name': found.domain,
+                'project_domain_name': found.domain,
+                'region_name': self.name})
 
     def sync_once(self) -> None:
         """One container-sync pass over this cluster's containers now."""

@@ -65,13 +65,7 @@ def connection(duo, cluster, who=MEMBER, account: str = ''
         return client.Connection(
             preauthurl='%s/v1/%s' % (cluster.proxy_url, account),
             preauthtoken=token, retries=0)
-    return client.Connection(
-        authurl=keystone.auth_url(duo.settings), user=who[1],
-        key=keystone.user_password(*who), auth_version='3', retries=0,
-        os_options={'project_name': who[0],
-                    'user_domain_id': keystone.DOMAIN,
-                    'project_domain_id': keystone.DOMAIN,
-                    'region_name': cluster.name})
+    return cluster.connection('%s:%s' % who)
 
 
 @pytest.fixture(scope='module')

@@ -26,7 +26,12 @@ import pytest
 
 from e2e_helpers import pair_for_module
 from swift_sdist import functional_tests_dir, write_test_conf
-from upstream_run import DESELECTED, assert_file_passes, environment
+from upstream_run import (
+    DESELECTED,
+    assert_file_passes,
+    empty_accounts,
+    environment,
+)
 
 UPSTREAM_FILES = ('tests.py', 'test_account.py', 'test_container.py',
                   'test_object.py', 'test_access_control.py')
@@ -50,8 +55,27 @@ def upstream(functional_pair, tmp_path_factory):
     return functional_tests_dir(), environment(str(conf))
 
 
+# The accounts the upstream tests write to, as their owners.
+OWNERS = ['test:tester', 'test2:tester2']
+
+
+def test_what_an_earlier_run_left_is_removed_before_a_file(
+        functional_pair):
+    for user in OWNERS:
+        left = functional_pair.a.connection(user)
+        left.put_container('left-behind')
+        left.put_object('left-behind', 'obj', b'from a killed run')
+    empty_accounts(functional_pair, OWNERS)
+    for user in OWNERS:
+        for cluster in functional_pair.clusters:
+            assert cluster.connection(user).get_account()[1] == [], (
+                user, cluster.name)
+
+
 @pytest.mark.parametrize('file_name', UPSTREAM_FILES)
-def test_swift_functional_file_passes(upstream, file_name, tmp_path):
+def test_swift_functional_file_passes(functional_pair, upstream, file_name,
+                                      tmp_path):
     tree, env = upstream
+    empty_accounts(functional_pair, OWNERS)
     assert_file_passes(tree, env, file_name, str(tmp_path / 'junit.xml'),
                        DESELECTED)

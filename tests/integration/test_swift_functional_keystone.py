@@ -17,28 +17,41 @@ import pytest
 
 from e2e_helpers import pair_for_module
 from swift_sdist import functional_tests_dir, write_test_conf
-from upstream_run import DESELECTED, assert_file_passes, environment
+from upstream_run import (
+    DESELECTED,
+    assert_file_passes,
+    empty_accounts,
+    environment,
+)
 
 KEYSTONE_FILES = ('test_account.py', 'test_container.py',
                   'test_access_control.py')
 IDLE_SYNC_INTERVAL = 86400.0  # as test_swift_functional.py, and why
 
 
+# The accounts the upstream tests write to, as their owners.
+OWNERS = ['test:tester', 'test2:tester2', 'test4:tester4']
+
+
 @pytest.fixture(scope='module')
-def keystone_upstream(pair_factory, tmp_path_factory):
-    """(directory holding test/, environment for the upstream run), on
-    a Keystone pair of this module's own."""
-    for duo in pair_for_module(pair_factory, auth='keystone',
+def keystone_pair(pair_factory):
+    yield from pair_for_module(pair_factory, auth='keystone',
                                sync_interval=IDLE_SYNC_INTERVAL,
-                               read_fallback=True):
-        conf = tmp_path_factory.mktemp('swift-functional') / 'test.conf'
-        write_test_conf(str(conf), duo.a.auth_url, auth='keystone')
-        yield functional_tests_dir(), environment(str(conf))
+                               read_fallback=True)
+
+
+@pytest.fixture(scope='module')
+def keystone_upstream(keystone_pair, tmp_path_factory):
+    """(directory holding test/, environment for the upstream run)."""
+    conf = tmp_path_factory.mktemp('swift-functional') / 'test.conf'
+    write_test_conf(str(conf), keystone_pair.a.auth_url, auth='keystone')
+    return functional_tests_dir(), environment(str(conf))
 
 
 @pytest.mark.parametrize('file_name', KEYSTONE_FILES)
-def test_swift_functional_file_passes_on_keystone(keystone_upstream,
-                                                  file_name, tmp_path):
+def test_swift_functional_file_passes_on_keystone(
+        keystone_pair, keystone_upstream, file_name, tmp_path):
     tree, env = keystone_upstream
+    empty_accounts(keystone_pair, OWNERS)
     assert_file_passes(tree, env, file_name, str(tmp_path / 'junit.xml'),
                        DESELECTED)

@@ -16,7 +16,11 @@ import time
 import xml.etree.ElementTree as ElementTree
 from typing import Dict, List
 
-RUN_TIMEOUT = 480  # tests.py takes 1.5 min; 4 on a busy machine
+from e2e_helpers import purge
+
+# tests.py, the longest, takes 1.5 min on a quiet 2-core machine and 4
+# at a load average of 40: five times that, so that only a hang ends it.
+RUN_TIMEOUT = 1200
 
 # Behaviour autosync changes on purpose (README.md, "Swift's functional
 # tests", lists the same): upstream node id -> why.
@@ -74,15 +78,44 @@ def deselected_in(file_name: str, deselected: Dict[str, str]) -> List[str]:
 def run_upstream(tree: str, env: Dict[str, str], file_name: str,
                  junit_xml: str, deselect: List[str]
                  ) -> subprocess.CompletedProcess:
+    """The upstream run; a run past RUN_TIMEOUT fails the test saying
+    so, with the machine's load and the end of what it printed."""
     path = 'test/functional/' + file_name
     args: List[str] = []
     for name in deselect:
         args += ['--deselect', name]
-    return subprocess.run(
-        [sys.executable, '-m', 'pytest', path, '-p', 'no:cacheprovider',
-         '-q', '-rfE', '--junitxml', junit_xml] + args,
-        cwd=tree, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-        text=True, timeout=RUN_TIMEOUT)
+    try:
+        return subprocess.run(
+            [sys.executable, '-m', 'pytest', path, '-p', 'no:cacheprovider',
+             '-q', '-rfE', '--junitxml', junit_xml] + args,
+            cwd=tree, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+            text=True, timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired as expired:
+        printed = expired.stdout or b''
+        if isinstance(printed, bytes):
+            printed = printed.decode('utf-8', 'replace')
+        raise AssertionError(
+            'upstream %s did not finish within %d s (load average now '
+            '%.1f, %.1f, %.1f); the end of its output:\n%s' % (
+                file_name, RUN_TIMEOUT, *os.getloadavg(),
+                printed[-3000:])) from None
+
+
+def empty_accounts(pair, users: List[str]) -> None:
+    """Remove every container (and its objects) of ``users``' own
+    accounts at every site: each upstream file starts from nothing an
+    earlier one left (a run killed midway leaves containers, and the
+    next file's empty-account checks would fail for it)."""
+    for user in users:
+        conns = [cluster.connection(user) for cluster in pair.clusters]
+        names = sorted({entry['name'] for conn in conns
+                        for entry in conn.get_account(full_listing=True)[1]})
+        try:
+            for name in names:
+                purge(conns, name)
+        except AssertionError as err:
+            raise AssertionError('%s left by an earlier run in the account '
+                                 'of %s: %s' % (name, user, err)) from None
 
 
 def assert_file_passes(tree: str, env: Dict[str, str], file_name: str,
