@@ -160,7 +160,18 @@ def _when(timestamp: str) -> str:
         return timestamp  # shown as it was recorded
 
 
+def shown(text: str) -> str:
+    """``text`` on one line, as it reads: a backslash and every
+    character that does not print (a newline in a container's name
+    would start a forged line of its own) are escaped as Python writes
+    them in a string."""
+    return ''.join(c if c.isprintable() and c != '\\' else
+                   c.encode('unicode_escape').decode('ascii')
+                   for c in text)
+
+
 def _columns(rows: List[tuple]) -> List[str]:
+    rows = [tuple(map(shown, row)) for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ['  ' + '  '.join(cell.ljust(width) for cell, width in
                              zip(row, widths)).rstrip() for row in rows]
@@ -168,14 +179,14 @@ def _columns(rows: List[tuple]) -> List[str]:
 
 def _warnings(problems: List[str], sites: List[dict]) -> List[str]:
     """Each problem, then each site that did not answer and why."""
-    return ['  ! ' + problem for problem in problems] + [
-        '  ! %s: %s' % (site['site'], site['detail'])
+    return ['  ! ' + shown(problem) for problem in problems] + [
+        '  ! %s: %s' % (shown(site['site']), shown(site['detail']))
         for site in sites if site['exists'] is None]
 
 
 def render_container(entry: dict) -> List[str]:
-    lines = ['%s/%s: %s' % (entry['account'], entry['container'],
-                            entry['verdict'])]
+    lines = [shown('%s/%s: %s' % (entry['account'], entry['container'],
+                                  entry['verdict']))]
     rows = [COLUMNS]
     for site in entry['sites']:
         rows.append((site['site'], _exists(site), site['sync_to'] or '-',
@@ -188,8 +199,8 @@ def render_container(entry: dict) -> List[str]:
 
 
 def render_account(entry: dict) -> List[str]:
-    lines = ['%s (account settings): %s' % (entry['account'],
-                                            entry['verdict'])]
+    lines = [shown('%s (account settings): %s' % (entry['account'],
+                                                  entry['verdict']))]
     rows = [ACCOUNT_COLUMNS]
     for site in entry['sites']:
         listed = site['containers']
@@ -202,8 +213,8 @@ def render_account(entry: dict) -> List[str]:
     for site in entry['also_listed']:
         if site['containers'] is not None:
             lines.append("  also listed at %s (a container's placement "
-                         "names it): %d containers" % (site['site'],
-                                                       site['containers']))
+                         "names it): %d containers" % (
+                             shown(site['site']), site['containers']))
     return lines
 
 

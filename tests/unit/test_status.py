@@ -77,6 +77,23 @@ def test_table_starts_with_the_container_and_its_verdict():
     assert lines[0] == 'AUTH_test/c: in sync'
 
 
+def test_a_name_that_does_not_print_cannot_forge_a_line():
+    forged = 'x\nAUTH_test/y: in sync\x1b[2J\\'
+    entry = reported(wired(A), wired(B))
+    entry['container'] = forged
+    lines = render_table([entry]).splitlines()
+    assert lines[0] == 'AUTH_test/x\\nAUTH_test/y: in sync\\x1b[2J\\\\: ' \
+        'in sync'
+    assert len(lines) == len(table(wired(A), wired(B)))
+
+
+def test_a_name_in_other_scripts_is_shown_as_it_is():
+    entry = reported(wired(A), wired(B))
+    entry['container'] = 'café 日本'
+    assert render_table([entry]).splitlines()[0] == \
+        'AUTH_test/café 日本: in sync'
+
+
 def test_table_has_a_column_for_each_field():
     header = table(wired(A), wired(B))[1]
     positions = [header.index(column) for column in COLUMNS]
