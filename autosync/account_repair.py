@@ -33,7 +33,7 @@ from autosync.protocol import (
     REMOVE_ACCOUNT_META_PREFIX,
     parse_pending,
 )
-from autosync.repair import IN_SYNC
+from autosync.repair import IN_SYNC, metadata_differs
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ def _repair(state: AccountState, source: AccountState
             changed_at=source.changed_at)
     reasons = []
     if state.metadata != source.metadata:
-        reasons.append('metadata differs from %s' % source.site)
+        reasons.append(metadata_differs(state.metadata, source))
     if state.acl != source.acl:
         reasons.append('account ACL differs from %s' % source.site)
     if not reasons:

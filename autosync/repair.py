@@ -227,7 +227,7 @@ def _keep(account, container, placement, version, order, live, gone,
     for state in live:
         reasons, fields = [], {}
         if state.metadata != source.metadata:
-            reasons.append('metadata differs from %s' % source.site)
+            reasons.append(metadata_differs(state.metadata, source))
             fields.update(metadata=dict(source.metadata), remove=tuple(
                 sorted(set(state.metadata) - set(source.metadata))),
                 changed_at=source.changed_at)
@@ -260,6 +260,16 @@ def _keep(account, container, placement, version, order, live, gone,
     verdict = _verdict(gone, broken_ring, problems, live, sharded)
     return Diagnosis(verdict, problems=tuple(problems),
                      repairs=tuple(repairs))
+
+
+def metadata_differs(mine: Dict[str, str], source) -> str:
+    """Why a site's metadata (container's or account's) is repaired
+    from ``source``'s: the names that differ, never their values (an
+    account's temp-URL keys are metadata)."""
+    theirs = source.metadata
+    names = sorted(name for name in set(mine) | set(theirs)
+                   if mine.get(name) != theirs.get(name))
+    return 'metadata differs from %s (%s)' % (source.site, ', '.join(names))
 
 
 # A problem no request repairs: README "Sharded containers" says what

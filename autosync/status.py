@@ -60,12 +60,14 @@ def _answer(state: Union[ContainerState, AccountState]) -> dict:
 
 
 def site_row(state: ContainerState, newest: Optional[str]) -> dict:
+    # A site that did not answer holds an unknown count, not 0.
+    known = state.reachable
     return {
         **_answer(state),
         'sync_to': state.sync_to,
         'key_fingerprint': state.key_fingerprint,
-        'object_count': state.object_count,
-        'bytes_used': state.bytes_used,
+        'object_count': state.object_count if known else None,
+        'bytes_used': state.bytes_used if known else None,
         'newest_object': newest,
     }
 
@@ -148,6 +150,10 @@ def _count(listing: Optional[ContainerListing]) -> Optional[int]:
     return len(listing.names) if listing and listing.listed else None
 
 
+def _figure(value: Optional[int]) -> str:
+    return '-' if value is None else str(value)
+
+
 def _exists(site: dict) -> str:
     return {True: 'yes', False: 'deleted' if site['deleted'] else 'no',
             None: '?'}[site['exists']]
@@ -191,7 +197,8 @@ def render_container(entry: dict) -> List[str]:
     for site in entry['sites']:
         rows.append((site['site'], _exists(site), site['sync_to'] or '-',
                      site['key_fingerprint'] or '-',
-                     str(site['object_count']), str(site['bytes_used']),
+                     _figure(site['object_count']),
+                     _figure(site['bytes_used']),
                      site['newest_object'] or '-'))
     lines += _columns(rows) + _warnings(
         entry['problems'] + entry['conflicts'], entry['sites'])

@@ -393,7 +393,9 @@ def test_metadata_changed_last_wins_and_lists_removals():
         Repair(site, 'POST', mock.ANY, metadata=wanted,
                remove=('x-container-read',), changed_at=ts(4000))
         for site in (A, C))
-    assert found.verdict == 'differs: %s: metadata differs from %s' % (A, B)
+    assert found.verdict == ('differs: %s: metadata differs from %s '
+                             '(x-container-meta-colour, x-container-read)'
+                             % (A, B))
 
 
 def test_metadata_tie_goes_to_the_site_earliest_in_the_placement():

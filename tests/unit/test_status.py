@@ -117,6 +117,14 @@ def test_unreachable_site_shows_a_question_mark_and_why():
     assert '  ! %s: connection refused' % B in lines
 
 
+def test_unreachable_site_shows_no_figures():
+    lines = table(wired(A), ContainerState(B, None, 'no answer within 10s'))
+    assert row(lines, B)[1:6] == ['?', '-', '-', '-', '-']
+    entry = reported(wired(A), ContainerState(B, None, 'timed out'))
+    assert [(s['object_count'], s['bytes_used']) for s in entry['sites']
+            ] == [(2, 10), (None, None)]
+
+
 def test_deleted_site_shows_deleted():
     lines = table(wired(A), ContainerState(
         B, 404, delete_timestamp=Timestamp(5).internal))
@@ -178,8 +186,8 @@ def test_json_report_shape():
              'bytes_used': 10, 'newest_object': NEWEST},
             {'site': B, 'exists': None, 'deleted': False, 'status': None,
              'detail': 'connection refused', 'sync_to': '',
-             'key_fingerprint': '', 'object_count': 0, 'bytes_used': 0,
-             'newest_object': None}]}]
+             'key_fingerprint': '', 'object_count': None,
+             'bytes_used': None, 'newest_object': None}]}]
 
 
 # -- exit status --
@@ -497,8 +505,8 @@ def test_site_a_containers_placement_names_is_listed_too():
 def test_account_settings_that_differ_break_the_status():
     reports = temp_url_key_set_at_a_only()
     entry = reports[0]
-    assert entry['verdict'] == \
-        'differs: %s: metadata differs from %s' % (B, A)
+    assert entry['verdict'] == ('differs: %s: metadata differs from %s '
+                                '(x-account-meta-temp-url-key)' % (B, A))
     assert not entry['ok']
     assert [site['metadata_items'] for site in entry['sites']] == [1, 0]
     assert exit_status(reports) == 1
