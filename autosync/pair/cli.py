@@ -342,7 +342,9 @@ def cluster_layout(args) -> Layout:
 
 
 def cmd_sync(args) -> int:
-    control.sync_once(cluster_layout(args), args.cluster)
+    done = control.sync_once(cluster_layout(args), args.cluster)
+    print('container-sync pass at %s: %s' % (args.cluster.upper(), ', '.join(
+        '%d %s' % (done[name], name) for name in control.SYNC_FIGURES)))
     return 0
 
 
@@ -364,7 +366,10 @@ def cmd_conf(args) -> int:
 
 
 def cmd_reconcile(args) -> int:
-    control.reconcile_once(cluster_layout(args), args.cluster)
+    for node, summary in enumerate(control.reconcile_once(
+            cluster_layout(args), args.cluster), 1):
+        print('reconciler pass at %s (storage node %d): %s' % (
+            args.cluster.upper(), node, summary))
     return 0
 
 

@@ -10,6 +10,7 @@ by name.
 import contextlib
 import dataclasses
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -27,7 +28,6 @@ from autosync.pair import (
 from autosync.pair.layout import PORT_OFFSETS, Layout, Settings
 
 START_TIMEOUT = 90.0
-SYNC_ONCE_TIMEOUT = 120.0
 LOG_TAIL_LINES = 15
 
 
@@ -265,35 +265,56 @@ def status(layout: Layout, settings: Settings) -> List[ProcessStatus]:
     return found
 
 
-def run_once(layout: Layout, cluster: str, what: str, argv: List[str],
-             timeout: float = SYNC_ONCE_TIMEOUT) -> None:
-    """Run a daemon's ``once`` pass; its output goes to its log."""
+def run_once(layout: Layout, cluster: str, what: str,
+             argv: List[str]) -> str:
+    """Run a daemon's ``once`` pass, however long it takes (a pass
+    over many containers on a busy machine takes minutes); its output
+    goes to its log, and is returned."""
     log_file = layout.log(cluster, what + '-once')
     with open(log_file, 'ab') as log:
+        start = log.tell()
         result = subprocess.run(
             argv, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-            timeout=timeout, cwd='/')
+            stderr=subprocess.STDOUT, start_new_session=True, cwd='/')
     if result.returncode:
         raise PairError('cluster %s: %s once exited %d; the end of %s:\n%s'
                         % (cluster, what, result.returncode, log_file,
                            log_tail(log_file)))
+    with open(log_file, errors='replace') as log:
+        log.seek(start)
+        return log.read()
 
 
-def sync_once(layout: Layout, cluster: str) -> None:
+# container-sync's own summary of a pass (swift/container/sync.py).
+SYNC_SUMMARY = re.compile(r'Since [^:]*:\d+:\d+ \d+: (\d+) synced \[(\d+) '
+                          r'deletes, (\d+) puts\], (\d+) skipped, (\d+) '
+                          r'failed')
+SYNC_FIGURES = ('containers synced', 'deletes', 'puts', 'skipped',
+                'failed')
+RECONCILER_SUMMARY = re.compile(r'pass done in (.*)$', re.M)
+
+
+def sync_once(layout: Layout, cluster: str) -> Dict[str, int]:
     """Run one container-sync pass over every container of ``cluster``
-    (on every storage node)."""
+    (on every storage node); what it did, added up over the nodes."""
+    done = dict.fromkeys(SYNC_FIGURES, 0)
     for argv in services.sync_once_argvs(layout, layout.load_settings(),
                                          cluster):
-        run_once(layout, cluster, 'container-sync', argv)
+        for found in SYNC_SUMMARY.finditer(
+                run_once(layout, cluster, 'container-sync', argv)):
+            for name, figure in zip(SYNC_FIGURES, found.groups()):
+                done[name] += int(figure)
+    return done
 
 
-def reconcile_once(layout: Layout, cluster: str) -> None:
+def reconcile_once(layout: Layout, cluster: str) -> List[str]:
     """Run one autosync-reconciler pass over ``cluster``'s containers
-    (on every storage node)."""
-    for argv in services.reconcile_once_argvs(
-            layout, layout.load_settings(), cluster):
-        run_once(layout, cluster, 'autosync-reconciler', argv)
+    (on every storage node); each node's summary of its pass."""
+    return [summary
+            for argv in services.reconcile_once_argvs(
+                layout, layout.load_settings(), cluster)
+            for summary in RECONCILER_SUMMARY.findall(run_once(
+                layout, cluster, 'autosync-reconciler', argv))]
 
 
 def shard(layout: Layout, cluster: str, account: str, container: str,

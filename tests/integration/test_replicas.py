@@ -67,8 +67,8 @@ class Logs:
 
 def checked(written: str) -> list:
     """The 'checked' figure of every pass summary in ``written``."""
-    return [int(n) for n in re.findall(r'pass done in [^:]*: (\d+) checked',
-                                       written)]
+    return [int(n) for n in re.findall(
+        r'(?:pass done in|storage node \d\):) [^:]*: (\d+) checked', written)]
 
 
 def every_container_at(duo, cluster) -> list:
@@ -93,11 +93,16 @@ def test_a_container_is_on_three_container_servers(duo, many):
 def test_one_pass_at_each_site_checks_each_container_once(duo, many):
     for cluster in duo.clusters:
         logs = Logs(duo, cluster.name)
-        duo.run('reconcile', cluster.name)
+        printed = duo.run('reconcile', cluster.name)
         figures = checked(logs.since())
         assert len(figures) == NODES, logs.since()
         assert sum(figures) == len(every_container_at(duo, cluster)) >= \
             CONTAINERS, figures
+        # What autosync-pair prints is each node's summary.
+        assert checked(printed) == figures, printed
+        assert [line.split(':')[0] for line in printed.splitlines()] == [
+            'reconciler pass at %s (storage node %d)' % (
+                cluster.name.upper(), node) for node in range(1, NODES + 1)]
 
 
 def db_dirs(duo, cluster: str, container: str) -> list:
@@ -136,5 +141,7 @@ def test_container_sync_carries_objects_with_three_replicas(duo, many):
     sites = Sites(duo)
     name = many[0]
     sites.a.put_object(name, 'obj', b'three replicas')
-    duo.a.sync_once()
+    printed = duo.run('sync', 'a')
     assert sites.b.get_object(name, 'obj')[1] == b'three replicas'
+    # One node of the three sent it (its share of the rows).
+    assert ', 1 puts, 0 skipped, 0 failed' in printed, printed
