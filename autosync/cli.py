@@ -1,8 +1,10 @@
 """``autosync``: the operator's command.
 
     autosync status [ACCOUNT[/CONTAINER]] [--conf FILE] [--json]
+    autosync wait ACCOUNT/CONTAINER [--timeout S] [--interval S]
 
-See ``status.py`` for what it shows and its exit status.
+See ``status.py`` and ``wait.py`` for what they show and their exit
+status.
 """
 
 import argparse
@@ -12,7 +14,7 @@ import sys
 
 from swift.common.utils import get_logger, readconf
 
-from autosync import config, status
+from autosync import config, status, wait
 from autosync.reconciler import SECTION, Setup, load_setup
 from autosync.swiftdir import use_swift_dir
 
@@ -36,24 +38,35 @@ def targets(setup: Setup, where: str):
     return [(account, container)]
 
 
-def cmd_status(args) -> int:
+def setup_for(args, command: str):
+    """(Setup, logger) from ``args.conf``; None after saying why, when
+    it cannot be had (the command exits 2)."""
     try:
         conf = readconf(args.conf, SECTION)
     except (ValueError, IOError, configparser.Error) as err:
-        print('autosync status: %s' % err, file=sys.stderr)
-        return 2
+        print('autosync %s: %s' % (command, err), file=sys.stderr)
+        return None
     conf['log_level'] = 'ERROR' if not args.verbose else 'DEBUG'
-    logger = get_logger(conf, log_route='autosync-status',
+    logger = get_logger(conf, log_route='autosync-' + command,
                         log_to_console=True)
     try:
         use_swift_dir(conf.get('swift_dir', '/etc/swift'))
-        # Counted nowhere but the logger: status has no pass to sum.
-        setup = load_setup(conf, logger, logger.increment,
-                           quiet=not args.verbose)
-        found = targets(setup, args.where)
+        # Counted nowhere but the logger: a command has no pass to sum.
+        return load_setup(conf, logger, logger.increment,
+                          quiet=not args.verbose), logger
     except config.ConfigError as err:
-        print('autosync status: %s: %s' % (args.conf, err), file=sys.stderr)
+        print('autosync %s: %s: %s' % (command, args.conf, err),
+              file=sys.stderr)
+        return None
+
+
+def cmd_status(args) -> int:
+    loaded = setup_for(args, 'status')
+    if loaded is None:
         return 2
+    setup, logger = loaded
+    try:
+        found = targets(setup, args.where)
     except Exception as err:
         print('autosync status: cannot list %s: %s' % (
             args.where or 'the container DBs', err), file=sys.stderr)
@@ -76,6 +89,31 @@ def cmd_status(args) -> int:
     return status.exit_status(reports)
 
 
+def cmd_wait(args) -> int:
+    account, _, container = args.where.partition('/')
+    if not account or not container:
+        print('autosync wait: %r: give ACCOUNT/CONTAINER' % args.where,
+              file=sys.stderr)
+        return 2
+    if args.timeout < 0 or args.interval <= 0:
+        print('autosync wait: --timeout must be 0 or more, --interval '
+              'more than 0', file=sys.stderr)
+        return 2
+    loaded = setup_for(args, 'wait')
+    if loaded is None:
+        return 2
+    setup, logger = loaded
+    waiter = wait.Waiter(setup.inspector, lambda line: print(
+        status.shown(line), flush=True))
+    try:
+        return waiter.wait(account, container, args.timeout, args.interval)
+    except Exception as err:
+        logger.exception('autosync wait failed')
+        print('autosync wait: failed: %s: %s' % (type(err).__name__, err),
+              file=sys.stderr)
+        return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog='autosync', description='autosync for Swift operators.')
@@ -94,6 +132,20 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument('-v', '--verbose', action='store_true',
                       help='log requests and errors to the console')
     show.set_defaults(func=cmd_status)
+    until = commands.add_parser(
+        'wait', help='wait until every site of a container lists the same '
+        'objects')
+    until.add_argument('where', metavar='ACCOUNT/CONTAINER')
+    until.add_argument('--conf', default=DEFAULT_CONF,
+                       help='the reconciler conf (default %(default)s)')
+    until.add_argument('--timeout', type=float, default=300.0,
+                       help='give up after this many seconds, exit 1 '
+                       '(default %(default)g)')
+    until.add_argument('--interval', type=float, default=2.0,
+                       help='seconds between looks (default %(default)g)')
+    until.add_argument('-v', '--verbose', action='store_true',
+                       help='log requests and errors to the console')
+    until.set_defaults(func=cmd_wait)
     return parser
 
 

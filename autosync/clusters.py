@@ -146,11 +146,19 @@ class LocalCluster(object):
     def newest_object(self, account: str, container: str
                       ) -> Tuple[Optional[str], int]:
         """The newest object's last-modified time, from the listing."""
-        try:
-            return _newest_object([self.client.iter_objects(account,
-                                                             container)])
-        except (Exception, Timeout):
+        entries, _ = self.list_objects(account, container)
+        if entries is None:
             return None, 0
+        return _newest_object([entries])
+
+    def list_objects(self, account: str, container: str
+                     ) -> Tuple[Optional[list], str]:
+        """Every entry of the container's listing here; (None, why)
+        when it cannot be read (a container not here included)."""
+        try:
+            return list(self.client.iter_objects(account, container)), ''
+        except (Exception, Timeout) as err:
+            return None, _describe(err)
 
     # -- accounts --
 
@@ -249,10 +257,16 @@ class PeerCluster(object):
     def newest_object(self, account: str, container: str
                       ) -> Tuple[Optional[str], int]:
         """The newest object's last-modified time, from the listing."""
-        entries, _ = self._listing(account, container)
+        entries, _ = self.list_objects(account, container)
         if entries is None:
             return None, 0
         return _newest_object([entries])
+
+    def list_objects(self, account: str, container: str
+                     ) -> Tuple[Optional[list], str]:
+        """Every entry of the container's listing there; (None, why)
+        when it cannot be read. Not there: no entries."""
+        return self._listing(account, container)
 
     def list_containers(self, account: str) -> ContainerListing:
         """Every container of ``account`` there; an account that does
