@@ -234,14 +234,18 @@ def rsyncd_conf(layout: Layout, settings: Settings, cluster: str) -> str:
     return '\n'.join(lines) + '\n'
 
 
+def template(name: str) -> string.Template:
+    with open(os.path.join(TEMPLATES_DIR, name)) as f:
+        return string.Template(f.read())
+
+
 def render(layout: Layout, settings: Settings) -> Dict[str, str]:
     """Every configuration file of the pair: path -> text."""
     files = {}
     for name in CONF_FILES:
-        with open(os.path.join(TEMPLATES_DIR, name)) as f:
-            template = string.Template(f.read())
+        conf = template(name)
         for cluster in settings.clusters:
-            files[layout.conf(cluster, name)] = template.substitute(
+            files[layout.conf(cluster, name)] = conf.substitute(
                 values(layout, settings, cluster))
     files.update(extra_proxy_confs(layout, settings))
     files.update(node_confs(layout, settings))
@@ -262,18 +266,17 @@ def node_confs(layout: Layout, settings: Settings) -> Dict[str, str]:
     files = {}
     if settings.replicas == 1:
         return files
+    confs = {name: template(name) for name in NODE_CONF_FILES}
     for cluster in settings.clusters:
         files[layout.conf(cluster, services.RSYNC.conf)] = rsyncd_conf(
             layout, settings, cluster)
         for node in range(2, settings.replicas + 1):
             ports = {'%s_port' % kind: settings.port(
                 cluster, node_port_key(kind, node)) for kind in NODE_KINDS}
-            for name in NODE_CONF_FILES:
-                with open(os.path.join(TEMPLATES_DIR, name)) as f:
-                    template = string.Template(f.read())
+            for name, conf in confs.items():
                 path = layout.conf(cluster, name.replace(
                     '.conf', '-%d.conf' % node))
-                files[path] = template.substitute(
+                files[path] = conf.substitute(
                     values(layout, settings, cluster), node='-%d' % node,
                     **ports)
     return files
@@ -282,12 +285,11 @@ def node_confs(layout: Layout, settings: Settings) -> Dict[str, str]:
 def extra_proxy_confs(layout: Layout, settings: Settings) -> Dict[str, str]:
     """The conf of each proxy past the first (``--proxies``): the
     first's, on its own port, logging under its own name."""
-    with open(os.path.join(TEMPLATES_DIR, 'proxy-server.conf')) as f:
-        template = string.Template(f.read())
+    conf = template('proxy-server.conf')
     files = {}
     for cluster in settings.clusters:
         for service in services.EXTRA_PROXIES[:settings.proxies - 1]:
-            files[layout.conf(cluster, service.conf)] = template.substitute(
+            files[layout.conf(cluster, service.conf)] = conf.substitute(
                 values(layout, settings, cluster),
                 proxy_port=settings.port(cluster, service.port),
                 proxy_log_name='%s-%s' % (service.name, cluster))

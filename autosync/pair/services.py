@@ -93,10 +93,8 @@ SERVICES = SERVERS + DAEMONS
 
 
 def proxy_server(number: int) -> Service:
-    """A site's proxy ``number`` (``--proxies``): the first is in
-    SERVERS; each other has a conf of its own (its port, its log)."""
-    if number == 1:
-        return PROXY
+    """A site's proxy ``number`` past the first (``--proxies``): a
+    conf of its own (its port, its log)."""
     name = 'proxy-server-%d' % number
     return Service(name, PROXY.entry_point, name + '.conf',
                    proxy_port_key(number))
