@@ -21,8 +21,8 @@ import pytest
 from swift.common import direct_client
 from swift.common.utils import Timestamp
 
-from autosync.pair.layout import REALM
-from autosync.pair.rings import DEVICE, PART_POWER
+from autosync.pair.layout import REALM, device_name
+from autosync.pair.rings import PART_POWER
 
 from e2e_helpers import (
     ACCOUNT,
@@ -105,7 +105,7 @@ def backend(cluster, container: str) -> Optional[Dict[str, str]]:
         container, hash_conf.get('swift-hash', 'swift_hash_path_suffix'))
     digest = hashlib.md5(path.encode('utf-8')).digest()
     part = struct.unpack_from('>I', digest)[0] >> (32 - PART_POWER)
-    node = {'ip': '127.0.0.1', 'device': DEVICE,
+    node = {'ip': '127.0.0.1', 'device': device_name(1),
             'port': cluster.service_port('container')}
     try:
         headers = direct_client.direct_head_container(node, part, ACCOUNT,
