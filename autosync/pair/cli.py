@@ -18,7 +18,9 @@ directory on /dev/shm, else ~/.local/state/autosync-pair).
 """
 
 import argparse
+import os
 import shlex
+import shutil
 import sys
 import time
 from typing import List, Optional
@@ -181,10 +183,26 @@ def print_tour(layout: Layout, settings: Settings,
     print_try_it(option, settings)
 
 
+def venv_activation() -> Optional[str]:
+    """The activate script of the venv this runs from, when the
+    commands the banner shows are not on the PATH without it."""
+    bin_dir = os.path.dirname(os.path.abspath(sys.executable))
+    activate = os.path.join(bin_dir, 'activate')
+    found = shutil.which('autosync-pair')
+    if not os.path.exists(activate) or (
+            found and os.path.dirname(os.path.abspath(found)) == bin_dir):
+        return None
+    return activate
+
+
 def print_try_it(option: str, settings: Settings) -> None:
     """The commands the banner ends with (``option``: --data-dir's,
     which goes after the command)."""
     print('\nTry it:')
+    activate = venv_activation()
+    if activate:
+        print('  . %s   # a new shell finds autosync-pair, swift and '
+              'autosync in this venv' % shlex.quote(activate))
     print('  eval "$(autosync-pair env a%s)"; echo hello > hello.txt; '
           'swift post demo; swift upload demo hello.txt' % option)
     for cluster in settings.clusters[1:]:
