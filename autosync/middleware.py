@@ -121,6 +121,7 @@ from autosync.protocol import (
 )
 from autosync.read_fallback import object_names, read_with_fallback
 from autosync.replay import NonceLedger
+from autosync.sync_lag import lag_timed
 
 CHANGE_METHODS = frozenset(('PUT', 'POST', 'DELETE'))
 READ_METHODS = frozenset(('GET', 'HEAD'))
@@ -202,6 +203,9 @@ class Autosync(object):
                 if answer is not None:
                     return answer
             if path[-1] != '/':
+                if SYNC_AUTH_ENV_KEY in env or SYNC_KEY_ENV_KEY in env:
+                    return self.app(env, lag_timed(self.logger, env,
+                                                   start_response))
                 return self.app(env, start_response)
         method = env['REQUEST_METHOD']
         # A signed HEAD or GET is another site checking a container

@@ -70,6 +70,9 @@ PORT_OFFSETS.update(
     for i, kind in enumerate(NODE_KINDS))
 # The rsync daemon the DB replicators copy whole DBs through.
 PORT_OFFSETS['rsync'] = 15
+# Where the cluster's proxies and reconcilers send StatsD metrics (UDP;
+# nothing of the pair listens: a test or an operator may).
+PORT_OFFSETS['statsd'] = 16
 
 
 def proxy_port_key(number: int) -> str:

@@ -179,6 +179,7 @@ def values(layout: Layout, settings: Settings, cluster: str) -> Dict:
         'container_port': settings.port(cluster, 'container'),
         'object_port': settings.port(cluster, 'object'),
         'memcached_port': settings.port(cluster, 'memcached'),
+        'statsd_port': settings.port(cluster, 'statsd'),
         'sync_interval': '%g' % settings.sync_interval,
         'pipeline': pipeline(settings),
         'tempauth_users': tempauth_users(),

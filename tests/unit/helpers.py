@@ -84,6 +84,7 @@ class FakeLogger(object):
     def __init__(self):
         self.lines = collections.defaultdict(list)
         self.counters = collections.Counter()
+        self.timings = collections.defaultdict(list)
 
     def _log(self, level, msg, *args):
         if len(args) == 1 and isinstance(args[0], dict):
@@ -107,6 +108,9 @@ class FakeLogger(object):
 
     def increment(self, metric, sample_rate=1):
         self.counters[metric] += 1
+
+    def timing(self, metric, timing_ms, sample_rate=1):
+        self.timings[metric].append(timing_ms)
 
     def all_lines(self):
         return [line for lines in self.lines.values() for line in lines]
