@@ -195,6 +195,18 @@ def venv_activation() -> Optional[str]:
     return activate
 
 
+def tester_account(settings: Settings) -> str:
+    """test:tester's account: AUTH_<its project id> on Keystone."""
+    if settings.auth != 'keystone':
+        return 'AUTH_test'
+    user = keystone.find_user('test', 'tester')
+    try:
+        return 'AUTH_' + keystone.login(settings, user.project, user.name,
+                                        user.password)[1]
+    except (keystone.KeystoneError, OSError):
+        return 'AUTH_<project id of test>'
+
+
 def print_try_it(option: str, settings: Settings) -> None:
     """The commands the banner ends with (``option``: --data-dir's,
     which goes after the command)."""
@@ -216,8 +228,9 @@ def print_try_it(option: str, settings: Settings) -> None:
         print('  eval "$(autosync-pair env b%s)"; python3 -c \'import boto3; '
               'print([b["Name"] for b in boto3.client("s3").list_buckets()'
               '["Buckets"]])\'   # S3 at B' % option)
-    print('  autosync status --conf "$(autosync-pair conf a%s)" AUTH_test'
-          '   # each container at each site' % option)
+    print('  autosync status --conf "$(autosync-pair conf a%s)" %s'
+          '   # each container at each site' % (option,
+                                                 tester_account(settings)))
     print('  autosync-pair reconcile a%s   # one reconciler pass on A'
           % option)
 
@@ -528,6 +541,11 @@ def main(argv=None) -> int:
         return args.func(args)
     except control.PairError as e:
         print('autosync-pair: %s' % e, file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # Its output went to a reader that stopped (| head): as a shell
+        # tool does, end without a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
 
 
