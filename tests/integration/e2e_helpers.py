@@ -292,13 +292,14 @@ def pair_for_module(pair_factory, **kwargs):
         made.down()
 
 
-def pair_of_its_own():
+def pair_of_its_own(**choices):
     """``duo = pair_of_its_own()`` in a test module: a module fixture, a
     pair for that module alone (its tests stop and start its clusters),
-    taken down when the module is done."""
+    taken down when the module is done; ``choices`` are
+    ``pair_factory``'s (``proxies=2``, ``sync_interval=86400``...)."""
     @pytest.fixture(scope='module')
     def duo(pair_factory):
-        yield from pair_for_module(pair_factory)
+        yield from pair_for_module(pair_factory, **choices)
     return duo
 
 

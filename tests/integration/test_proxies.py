@@ -19,7 +19,7 @@ from e2e_helpers import (
     assert_synced_both_ways,
     behind_autosync,
     head_container,
-    pair_for_module,
+    pair_of_its_own,
     raw,
     signed_put,
     status_reports,
@@ -29,9 +29,7 @@ from e2e_helpers import (
 PROXIES = 2
 
 
-@pytest.fixture(scope='module')
-def duo(pair_factory):
-    yield from pair_for_module(pair_factory, proxies=PROXIES)
+duo = pair_of_its_own(proxies=PROXIES)
 
 
 @pytest.fixture

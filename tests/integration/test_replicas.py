@@ -22,7 +22,7 @@ from e2e_helpers import (
     Sites,
     assert_synced_both_ways,
     head_container,
-    pair_for_module,
+    pair_of_its_own,
     unique,
 )
 
@@ -33,10 +33,7 @@ NO_NATURAL_PASS = 86400
 NODES = 3
 
 
-@pytest.fixture(scope='module')
-def duo(pair_factory):
-    yield from pair_for_module(pair_factory, replicas=NODES,
-                               sync_interval=NO_NATURAL_PASS)
+duo = pair_of_its_own(replicas=NODES, sync_interval=NO_NATURAL_PASS)
 
 
 @pytest.fixture(scope='module')

@@ -8,18 +8,14 @@ import socket
 import time
 from typing import Iterator, List
 
-import pytest
-
-from e2e_helpers import Sites, pair_for_module
+from e2e_helpers import Sites, pair_of_its_own
 
 NO_NATURAL_SYNC = 86400
 # Swift's StatsD timing line: <prefix>sync.lag:<ms>|ms
 LAG = re.compile(rb'(?:^|\.)sync\.lag:([0-9.]+)\|ms')
 
 
-@pytest.fixture(scope='module')
-def duo(pair_factory):
-    yield from pair_for_module(pair_factory, sync_interval=NO_NATURAL_SYNC)
+duo = pair_of_its_own(sync_interval=NO_NATURAL_SYNC)
 
 
 @contextlib.contextmanager

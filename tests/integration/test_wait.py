@@ -7,15 +7,13 @@ import sys
 
 import pytest
 
-from e2e_helpers import ACCOUNT, Sites, pair_for_module, unique
+from e2e_helpers import ACCOUNT, Sites, pair_of_its_own, unique
 
 NO_NATURAL_SYNC = 86400
 OBJECTS = 3
 
 
-@pytest.fixture(scope='module')
-def duo(pair_factory):
-    yield from pair_for_module(pair_factory, sync_interval=NO_NATURAL_SYNC)
+duo = pair_of_its_own(sync_interval=NO_NATURAL_SYNC)
 
 
 @pytest.fixture
