@@ -30,21 +30,31 @@ class ShardingError(RuntimeError):
     pass
 
 
-def container_db(layout: Layout, cluster: str, account: str,
-                 container: str) -> str:
-    """The path of ``account/container``'s DB in ``cluster``, found by
-    reading the DBs there (a pair has few)."""
+def container_dbs(layout: Layout, cluster: str, account: str,
+                  container: str) -> List[str]:
+    """The paths of ``account/container``'s DBs in ``cluster``, one per
+    replica, found by reading the DBs there (a pair has few)."""
     from swift.container.backend import ContainerBroker
 
     pattern = os.path.join(layout.devices(cluster), '*', 'containers',
                            '*', '*', '*')
+    found = []
     for hash_dir in sorted(glob.glob(pattern)):
         path = os.path.join(hash_dir, os.path.basename(hash_dir) + '.db')
         info = ContainerBroker(path).get_info()
         if (info['account'], info['container']) == (account, container):
-            return path
-    raise ShardingError('cluster %s holds no DB of %s/%s' % (
-        cluster, account, container))
+            found.append(path)
+    return found
+
+
+def container_db(layout: Layout, cluster: str, account: str,
+                 container: str) -> str:
+    """The path of ``account/container``'s (first) DB in ``cluster``."""
+    found = container_dbs(layout, cluster, account, container)
+    if not found:
+        raise ShardingError('cluster %s holds no DB of %s/%s' % (
+            cluster, account, container))
+    return found[0]
 
 
 def db_state(path: str) -> str:

@@ -10,12 +10,13 @@ container-sync carries objects as with one replica.
 """
 
 import concurrent.futures
-import glob
 import os
 import re
 import shutil
 
 import pytest
+
+from autosync.pair import sharding
 
 from e2e_helpers import (
     ACCOUNT,
@@ -105,16 +106,8 @@ def test_one_pass_at_each_site_checks_each_container_once(duo, many):
 def db_dirs(duo, cluster: str, container: str) -> list:
     """The directories holding ``container``'s DB at ``cluster``, one
     per replica."""
-    from swift.container.backend import ContainerBroker
-
-    found = []
-    pattern = os.path.join(duo.layout.devices(cluster), '*', 'containers',
-                           '*', '*', '*')
-    for hash_dir in glob.glob(pattern):
-        path = os.path.join(hash_dir, os.path.basename(hash_dir) + '.db')
-        if ContainerBroker(path).get_info()['container'] == container:
-            found.append(hash_dir)
-    return found
+    return [os.path.dirname(path) for path in sharding.container_dbs(
+        duo.layout, cluster, ACCOUNT, container)]
 
 
 def test_a_container_missing_at_b_is_repaired_once(duo, many):
