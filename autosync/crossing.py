@@ -21,8 +21,9 @@ The older change is answered 202 with ``SUPERSEDED_HEADER`` (the newer
 time) and the settings the newer change left here; nothing is applied.
 A PUT or POST sets only the items it names, so the site that sent the
 older one would keep its own extra items under the newer change's: it
-takes the whole set it was answered with (``taking_headers``), unless it
-has recorded a newer change meanwhile. The reconciler's repairs carry no
+takes the whole set it was answered with (``taking_headers``), and the
+container's sync key (each crossing PUT made one), unless it has
+recorded a newer change meanwhile. The reconciler's repairs carry no
 such time: they are decided by their own rules (``repair.py``).
 
 Swift has no compare-and-swap: a site reads its state, then applies.
@@ -45,6 +46,7 @@ from autosync.protocol import (
     NO_TIMESTAMP_UPDATE_HEADER,
     PUT_TIMESTAMP_HEADER,
     SUPERSEDED_HEADER,
+    SYNC_KEY,
 )
 from autosync.repair import Repair, client_headers
 from autosync.state import ContainerState, client_metadata
@@ -100,6 +102,10 @@ def superseded_headers(here: State, newer: str) -> Dict[str, str]:
             # Says that the container is there: a site superseded by a
             # delete has nothing to take.
             headers[PUT_TIMESTAMP_HEADER] = here.put_timestamp
+            if here.sync_key:
+                # Crossing PUTs each make a key: the newer's is the
+                # ring's (the answer goes to a signed peer request only).
+                headers[SYNC_KEY] = here.sync_key
         headers.update(here.metadata)
         if isinstance(here, AccountState) and here.acl:
             headers[ACCOUNT_ACL_HEADER] = here.acl
@@ -146,6 +152,12 @@ def taking_headers(here: State, headers: dict) -> Optional[Dict[str, str]]:
                                  remove=_removed(here.metadata, metadata)))
     post[CHANGED_SYSMETA] = newer
     post[NO_TIMESTAMP_UPDATE_HEADER] = 'true'
+    key = headers.get(SYNC_KEY.lower(), '')
+    if key and key != here.sync_key:
+        # The older PUT may have landed here after the newer one's
+        # peer PUT and set a key of its own: each site would refuse
+        # the other's objects. A key alone leaves the sync points be.
+        post[SYNC_KEY] = key
     return post
 
 

@@ -104,6 +104,31 @@ def test_taking_sets_the_newer_settings_and_removes_the_rest():
         'X-Backend-No-Timestamp-Update': 'true'}
 
 
+def test_superseded_headers_carry_the_ring_key_held():
+    here = container(ts(20), sync_to='//r/a/AUTH_t/c', sync_key='k-newer')
+    assert superseded_headers(here, ts(20))['X-Container-Sync-Key'] == \
+        'k-newer'
+
+
+def test_taking_the_newer_changes_key_when_an_older_put_set_its_own():
+    # The older crossing PUT landed here after the newer one's peer PUT:
+    # it made a key of its own, which the other site does not hold.
+    here = container(ts(10), sync_to='//r/a/AUTH_t/c', sync_key='k-older')
+    taken = taking_headers(here, {'x-autosync-superseded': ts(20),
+                                  'x-autosync-put-timestamp': ts(5),
+                                  'x-container-sync-key': 'k-newer'})
+    assert taken['X-Container-Sync-Key'] == 'k-newer'
+    assert 'X-Container-Sync-To' not in taken  # sync points stay
+
+
+def test_taking_leaves_the_key_alone_when_it_is_the_same():
+    here = container(ts(10), sync_to='//r/a/AUTH_t/c', sync_key='k')
+    taken = taking_headers(here, {'x-autosync-superseded': ts(20),
+                                  'x-autosync-put-timestamp': ts(5),
+                                  'x-container-sync-key': 'k'})
+    assert 'X-Container-Sync-Key' not in taken
+
+
 def test_taking_nothing_from_a_site_that_deleted_the_container():
     here = container(ts(10), metadata={'x-container-meta-colour': 'red'})
     assert taking_headers(here, {'x-autosync-superseded': ts(20)}) is None

@@ -108,6 +108,19 @@ def test_peer_holding_a_newer_change_keeps_it_and_is_taken_here(sites):
     assert b.logger.counters['peer.superseded'] == 1
 
 
+def test_a_superseded_put_takes_the_newer_changes_sync_key(sites):
+    # Crossing PUTs each make a key; the older may land at its site
+    # after the newer one's peer PUT. The sites must end with one key.
+    a, b = sites.url_style(2)
+    client(a)
+    b.swift.store[CONTAINER][CHANGED] = FUTURE
+    b.swift.store[CONTAINER]['X-Container-Sync-Key'] = 'newer-key'
+    resp = client(a, 'PUT', {'X-Container-Meta-Colour': 'red'})
+    assert resp.headers['X-Autosync-Superseded'] == b.url
+    assert a.swift.store[CONTAINER]['X-Container-Sync-Key'] == 'newer-key'
+    assert 'newer-key' not in str(resp.headers)
+
+
 def test_peer_takes_a_newer_changed_at_than_its_own(sites):
     a, b = sites.url_style(2)
     client(a)
