@@ -13,20 +13,27 @@ from typing import Dict, Optional, Tuple
 from autosync.pair.layout import USERS
 
 TIMEOUT = 5.0
+# The first write of an account makes its DB at every replica: at a
+# load average of 50 on 2 cores, a pair with three replicas took more
+# than 5 s.
+FIRST_WRITE_TIMEOUT = 60.0
 
 
 def request(port: int, method: str, path: str,
-            headers: Optional[Dict[str, str]] = None
+            headers: Optional[Dict[str, str]] = None,
+            timeout: float = TIMEOUT
             ) -> Tuple[int, Dict[str, str], bytes]:
     """One request to 127.0.0.1:port; raises OSError when refused."""
-    return request_with_body(port, method, path, headers or {}, None)
+    return request_with_body(port, method, path, headers or {}, None,
+                             timeout)
 
 
 def request_with_body(port: int, method: str, path: str,
-                      headers: Dict[str, str], body: Optional[bytes]
+                      headers: Dict[str, str], body: Optional[bytes],
+                      timeout: float = TIMEOUT
                       ) -> Tuple[int, Dict[str, str], bytes]:
     """One request with a body (None: none) to 127.0.0.1:port."""
-    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=TIMEOUT)
+    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=timeout)
     try:
         conn.request(method, path, body=body, headers=headers)
         resp = conn.getresponse()
@@ -99,7 +106,8 @@ def create_accounts(port: int) -> None:
         url, token = login(port, '%s:%s' % (account, user), key)
         path = url.split('127.0.0.1:%d' % port, 1)[1]
         status, _, body = request(port, 'POST', path,
-                                  {'X-Auth-Token': token})
+                                  {'X-Auth-Token': token},
+                                  FIRST_WRITE_TIMEOUT)
         if status // 100 != 2:
             raise RuntimeError('POST %s on port %d: %d %s'
                                % (path, port, status, body[:300]))

@@ -73,7 +73,10 @@ from autosync.pair.layout import (
 
 from e2e_helpers import Sites, logs_rules, pair_for_module
 
-UP_TIMEOUT = 180
+# A pair comes up in 30-60 s on a quiet 2-core machine; a Keystone pair
+# took more than 180 s at a load average of 50 (two test processes and
+# more pairs beside them).
+UP_TIMEOUT = 600
 # Below Linux's ephemeral range (32768-60999), away from SAIO's ports.
 PORT_RANGE = (20000, 32000)
 UP_ATTEMPTS = 3

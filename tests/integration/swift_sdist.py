@@ -52,23 +52,32 @@ def functional_tests_dir() -> str:
 
 
 def download_sdist(version: str) -> str:
-    """Path of swift-VERSION.tar.gz, downloaded by pip if not cached."""
+    """Path of swift-VERSION.tar.gz, downloaded by pip if not cached.
+    pip downloads into a scratch directory, renamed into place: a
+    parallel session never reads half a tarball."""
     downloads = os.path.join(cache_dir(), 'downloads')
     tarball = os.path.join(downloads, 'swift-%s.tar.gz' % version)
     if os.path.exists(tarball):
         return tarball
     os.makedirs(downloads, exist_ok=True)
-    # --no-binary for swift only: its build requirements (pbr) may come
-    # as wheels, which is much faster than building them too.
-    result = subprocess.run(
-        [sys.executable, '-m', 'pip', 'download', '--no-deps',
-         '--no-binary', 'swift', '--dest', downloads,
-         'swift==%s' % version],
-        stdin=subprocess.DEVNULL, capture_output=True, text=True,
-        timeout=DOWNLOAD_TIMEOUT)
-    if result.returncode or not os.path.exists(tarball):
-        raise RuntimeError('pip download swift==%s failed (%d):\n%s%s' % (
-            version, result.returncode, result.stdout, result.stderr))
+    scratch = tempfile.mkdtemp(prefix='.download-', dir=downloads)
+    try:
+        # --no-binary for swift only: its build requirements (pbr) may
+        # come as wheels, which is much faster than building them too.
+        result = subprocess.run(
+            [sys.executable, '-m', 'pip', 'download', '--no-deps',
+             '--no-binary', 'swift', '--dest', scratch,
+             'swift==%s' % version],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True,
+            timeout=DOWNLOAD_TIMEOUT)
+        fetched = os.path.join(scratch, os.path.basename(tarball))
+        if result.returncode or not os.path.exists(fetched):
+            raise RuntimeError('pip download swift==%s failed (%d):\n%s%s'
+                               % (version, result.returncode,
+                                  result.stdout, result.stderr))
+        os.replace(fetched, tarball)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return tarball
 
 
