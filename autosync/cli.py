@@ -2,19 +2,24 @@
 
     autosync status [ACCOUNT[/CONTAINER]] [--conf FILE] [--json]
     autosync wait ACCOUNT/CONTAINER [--timeout S] [--interval S]
+    autosync resync SITE ACCOUNT[/CONTAINER] [--apply] [--rate N]
+    autosync verify [--conf FILE]
+    autosync adopt ACCOUNT[/CONTAINER] [--apply] [--conf FILE]
 
-See ``status.py`` and ``wait.py`` for what they show and their exit
-status.
+See ``status.py``, ``wait.py``, ``resync.py``, ``verify.py`` and
+``adopt.py`` for
+what they show and their exit status.
 """
 
 import argparse
 import configparser
 import os
 import sys
+import time
 
 from swift.common.utils import get_logger, readconf
 
-from autosync import config, status, wait
+from autosync import adopt, config, resync, status, verify, wait
 from autosync.reconciler import SECTION, Setup, load_setup
 from autosync.swiftdir import use_swift_dir
 
@@ -74,7 +79,7 @@ def cmd_status(args) -> int:
     progress = None if args.json else status.progress_bar()
     account, _, container = args.where.partition('/')
     try:
-        reader = status.StatusReader(setup.inspector, progress)
+        reader = status.StatusReader(setup.inspector, progress, setup.walk)
         reports = reader.account(account) if account and not container \
             else reader.many(found)
         shown = status.output(reports, args.json)
@@ -114,6 +119,92 @@ def cmd_wait(args) -> int:
         return 2
 
 
+def cmd_resync(args) -> int:
+    if args.rate is not None and args.rate <= 0:
+        print('autosync resync: --rate %g: must be more than 0' % args.rate,
+              file=sys.stderr)
+        return 2
+    loaded = setup_for(args, 'resync')
+    if loaded is None:
+        return 2
+    setup, logger = loaded
+    path = args.container_server_conf or os.path.join(
+        setup.cfg.swift_dir, 'container-server.conf')
+    resyncer = resync.Resyncer(setup.inspector, time.time)
+    try:
+        pace = resync.read_pace(path, args.rate)
+        return resyncer.run(args.where, args.site, pace, args.apply,
+                            lambda line: print(status.shown(line),
+                                               flush=True))
+    except resync.ResyncError as err:
+        print('autosync resync: %s' % status.shown(str(err)),
+              file=sys.stderr)
+        return 2
+    except Exception as err:
+        logger.exception('autosync resync failed')
+        print('autosync resync: failed: %s: %s' % (type(err).__name__, err),
+              file=sys.stderr)
+        return 2
+
+
+def cmd_verify(args) -> int:
+    try:
+        loaded = setup_for(args, 'verify')
+    except Exception as err:
+        # A ring or internal-client conf it cannot read: a bad conf too.
+        print('autosync verify: %s: %s: %s' % (args.conf, type(err).__name__,
+                                               err), file=sys.stderr)
+        return 2
+    if loaded is None:
+        return 2
+    setup, logger = loaded
+    verifier = verify.Verifier(setup.cfg, setup.inspector.directory, logger)
+    try:
+        checks = verifier.run()
+    except Exception as err:
+        logger.exception('autosync verify failed')
+        print('autosync verify: failed: %s: %s' % (type(err).__name__, err),
+              file=sys.stderr)
+        return 2
+    print(verify.output(checks))
+    return verify.exit_status(checks)
+
+
+def cmd_adopt(args) -> int:
+    account, _, container = args.where.partition('/')
+    if not account:
+        print('autosync adopt: %r: give ACCOUNT or ACCOUNT/CONTAINER'
+              % args.where, file=sys.stderr)
+        return 2
+    loaded = setup_for(args, 'adopt')
+    if loaded is None:
+        return 2
+    setup, logger = loaded
+    if len(setup.cfg.placement) < 2:
+        print('autosync adopt: %s: autosync_placement names one site: '
+              'nothing to sync with' % args.conf, file=sys.stderr)
+        return 2
+    adopter = adopt.Adopter(setup.inspector, setup.cfg.placement)
+    try:
+        names = [container] if container else list(
+            adopter.container_names(account))
+        return adopt.run(adopter, account, names, args.apply,
+                         lambda line: print(status.shown(line), flush=True))
+    except Exception as err:
+        logger.exception('autosync adopt failed')
+        print('autosync adopt: failed: %s: %s' % (type(err).__name__, err),
+              file=sys.stderr)
+        return 2
+
+
+def takes_conf(command: argparse.ArgumentParser) -> None:
+    """The options every command takes: it reads as the reconciler."""
+    command.add_argument('--conf', default=DEFAULT_CONF,
+                         help='the reconciler conf (default %(default)s)')
+    command.add_argument('-v', '--verbose', action='store_true',
+                         help='log requests and errors to the console')
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog='autosync', description='autosync for Swift operators.')
@@ -125,27 +216,59 @@ def build_parser() -> argparse.ArgumentParser:
                       help='an account (AUTH_test) or one container '
                       '(AUTH_test/photos); default: every container '
                       'autosync manages whose DB is on this node')
-    show.add_argument('--conf', default=DEFAULT_CONF,
-                      help='the reconciler conf (default %(default)s)')
     show.add_argument('--json', action='store_true',
                       help='JSON for machines instead of a table')
-    show.add_argument('-v', '--verbose', action='store_true',
-                      help='log requests and errors to the console')
+    takes_conf(show)
     show.set_defaults(func=cmd_status)
     until = commands.add_parser(
         'wait', help='wait until every site of a container lists the same '
         'objects')
     until.add_argument('where', metavar='ACCOUNT/CONTAINER')
-    until.add_argument('--conf', default=DEFAULT_CONF,
-                       help='the reconciler conf (default %(default)s)')
     until.add_argument('--timeout', type=float, default=300.0,
                        help='give up after this many seconds, exit 1 '
                        '(default %(default)g)')
     until.add_argument('--interval', type=float, default=2.0,
                        help='seconds between looks (default %(default)g)')
-    until.add_argument('-v', '--verbose', action='store_true',
-                       help='log requests and errors to the console')
+    takes_conf(until)
     until.set_defaults(func=cmd_wait)
+    again = commands.add_parser(
+        'resync', help='make container-sync send everything again to a '
+        'rebuilt or emptied site (dry run unless --apply)')
+    again.add_argument('site', metavar='SITE',
+                       help='the rebuilt site: //realm/cluster, a proxy '
+                       'URL, or a cluster of this realm (b)')
+    again.add_argument('where', metavar='ACCOUNT[/CONTAINER]',
+                       help='one container, or every container of the '
+                       'account placed at SITE')
+    again.add_argument('--apply', action='store_true',
+                       help='reset the sync points; without it, only say '
+                       'what would be done')
+    again.add_argument('--rate', type=float, default=None,
+                       help='objects a second container-sync sends, for '
+                       'the ETA (default %g, measured on autosync-pair)'
+                       % resync.DEFAULT_RATE)
+    again.add_argument('--container-server-conf', default=None,
+                       help="container_time, interval and reclaim_age "
+                       "from here (default: swift_dir's "
+                       "container-server.conf)")
+    takes_conf(again)
+    again.set_defaults(func=cmd_resync)
+    check = commands.add_parser(
+        'verify', help='check this site against every other: version, '
+        'placement, keys, clocks, endpoints, pipeline')
+    takes_conf(check)
+    check.set_defaults(func=cmd_verify)
+    take = commands.add_parser(
+        'adopt', help='bring containers made before autosync under its '
+        'management (dry run unless --apply)')
+    take.add_argument('where', metavar='ACCOUNT[/CONTAINER]',
+                      help='one container, or every container of the '
+                      'account listed at a site of the placement')
+    take.add_argument('--apply', action='store_true',
+                      help='make the changes; without it, only say what '
+                      'would be done')
+    takes_conf(take)
+    take.set_defaults(func=cmd_adopt)
     return parser
 
 

@@ -100,13 +100,13 @@ from swift.common.registry import (
 from swift.common.swob import Request, wsgi_to_str
 from swift.common.utils import get_logger, split_path
 
-from autosync import config, owners
+from autosync import __version__, config, owners
 from autosync.client_change import ClientChange
 from autosync.directory import SiteDirectory, load_realms
 from autosync.error_limiting import SiteErrorLimiter
 from autosync.peer_change import PeerChange
 from autosync.peer_read import PeerRead
-from autosync.pipeline import check_pipeline
+from autosync.pipeline import auth_before_autosync, check_pipeline
 from autosync.protocol import (
     AUTH_ENV_KEY,
     AUTH_HEADER,
@@ -251,7 +251,7 @@ def filter_factory(global_conf, **local_conf):
     logger = get_logger(conf, log_route='autosync')
     realms = load_realms(conf.get('swift_dir', '/etc/swift'), logger)
     cfg = config.parse(conf, realms)
-    check_pipeline(conf, logger)
+    filters = check_pipeline(conf, logger)
     if not cfg.enabled:
         logger.warning('autosync: autosync_my_cluster is not set; every '
                        'request passes through unchanged')
@@ -266,7 +266,9 @@ def filter_factory(global_conf, **local_conf):
         my_cluster=cfg.my_cluster.name if cfg.my_cluster else None,
         placement=[site.name for site in cfg.placement],
         style=cfg.style, override_auth=cfg.override_auth,
-        read_fallback=cfg.read_fallback)
+        read_fallback=cfg.read_fallback, version=__version__,
+        # None: the pipeline could not be read (``autosync verify``).
+        auth_before=auth_before_autosync(filters))
 
     def autosync_filter(app):
         return Autosync(app, cfg, logger=logger, realms=realms)

@@ -22,7 +22,9 @@ it saw it: ``replay.py``). A verified request:
 * sets the container's sync target and key as autosync when the proxy
   would drop them;
 * on a HEAD, shows the container's timestamps and autosync's records
-  (``state.py``), or the account's records (``account_state.py``).
+  (``state.py``), or the account's records (``account_state.py``);
+* answers a read with ``autosync verify``'s challenge itself, with the
+  challenge signed back, and lets it go no further.
 """
 
 from swift.common.http import HTTP_CREATED
@@ -31,6 +33,7 @@ from swift.common.swob import (
     HTTPAccepted,
     HTTPBadRequest,
     HTTPConflict,
+    HTTPNoContent,
     HTTPServiceUnavailable,
     HTTPUnauthorized,
     Response,
@@ -67,12 +70,20 @@ from autosync.protocol import (
     SET_PLACEMENT_HEADER,
     SYNC_KEY,
     SYNC_TO,
+    VERIFY_CHALLENGE_HEADER,
+    VERIFY_PROOF_HEADER,
     VERSION_SYSMETA,
     info_sysmeta_key,
     parse_set_placement,
 )
 from autosync.replay import LedgerUnavailable
-from autosync.signing import SignatureError, signed_fields, verify
+from autosync.signing import (
+    NONCE_SHAPE,
+    SignatureError,
+    prove,
+    signed_fields,
+    verify,
+)
 
 
 def _authorize_peer(req):
@@ -90,6 +101,9 @@ class PeerChange(ChangeContext):
         if refusal:
             return refusal
         headers = self.req.headers
+        challenge = headers.pop(VERIFY_CHALLENGE_HEADER, None)
+        if challenge is not None and self.method in ('GET', 'HEAD'):
+            return self.prove(challenge)
         reseller = headers.pop(RESELLER_HEADER, None) == 'true'
         refusal = self.act_as_owner(reseller) if self.cfg.override_auth \
             else None
@@ -157,6 +171,22 @@ class PeerChange(ChangeContext):
                                     'this signed request was already used')
         self.origin = origin
         return None
+
+    def prove(self, challenge: str) -> Response:
+        """``autosync verify``'s signed read, answered here and nothing
+        else done: its challenge signed back with the key this site
+        signs with, so the sender sees whether its keys verify ours."""
+        append_log_info(self.env, 'as:verify')
+        if not NONCE_SHAPE.fullmatch(challenge):
+            return HTTPBadRequest(body='autosync: %s must be 32 hex digits.'
+                                  '\n' % VERIFY_CHALLENGE_HEADER,
+                                  content_type='text/plain', request=self.req)
+        here = self.this_site()
+        resp = HTTPNoContent(request=self.req)
+        resp.headers[VERIFY_PROOF_HEADER] = prove(
+            self.filt.sites.signing_key(here), challenge, here.ident,
+            self.origin.ident)
+        return resp
 
     def unverifiable_now(self, reason_code: str, why: str) -> Response:
         """503: this site cannot tell now whether the request is new

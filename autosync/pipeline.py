@@ -9,6 +9,8 @@ point their ``use =`` line loads, not by their section names, so
 ``[filter:auth]`` with ``use = egg:swift#keystoneauth`` is auth too.
 """
 
+from typing import List, Optional
+
 from swift.common.wsgi import loadcontext, loadwsgi
 
 AUTH_ENTRY_POINTS = ('tempauth', 'keystoneauth')
@@ -47,3 +49,15 @@ def check_pipeline(conf: dict, logger) -> None:
         logger.warning('autosync: no tempauth or keystoneauth before it in '
                        'the pipeline %r; make sure auth runs first', shown)
     return filters
+
+
+def auth_before_autosync(filters) -> Optional[List[str]]:
+    """The sections of the auth filters before autosync in ``filters``
+    (``pipeline_filters``'), for /info: ``autosync verify`` reads
+    every site's there; None when the pipeline is unknown."""
+    entry_points = [entry_point for _, entry_point in filters or ()]
+    if AUTOSYNC_ENTRY_POINT not in entry_points:
+        return None
+    position = entry_points.index(AUTOSYNC_ENTRY_POINT)
+    return [name for name, entry_point in filters[:position]
+            if entry_point in AUTH_ENTRY_POINTS]

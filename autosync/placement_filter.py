@@ -31,12 +31,18 @@ account owner asked for that placement explicitly: only then does
 autosync change the placement of an existing container; otherwise the
 placement recorded with the container when it was created wins,
 whatever the rules say now.
+
+/info shows a digest of the rules (``autosync_placement_filter``), never
+the rules: ``autosync verify`` tells sites whose rules differ.
 """
 
+import hashlib
+import json
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 from swift.common.constraints import valid_api_version
+from swift.common.registry import register_swift_info
 from swift.common.request_helpers import append_log_info
 from swift.common.swob import (
     HTTPBadRequest,
@@ -78,6 +84,20 @@ def parse_config(conf: dict) -> EngineConfig:
         if conf.get('client_sites', '').strip() else ()
     return EngineConfig(sites, default, parse_rules(conf, sites),
                         client_sites)
+
+
+def rules_digest(cfg: EngineConfig) -> str:
+    """A digest of what the engine decides by (sites by ident, so
+    spelling does not count; rules in order, as they are tried): in
+    /info, for ``autosync verify`` to compare sites without showing the
+    rules, which may name accounts."""
+    def idents(sites: Sequence[Site]):
+        return [site.ident for site in sites]
+    described = [idents(cfg.sites), idents(cfg.default),
+                 [[rule.name, rule.conditions, idents(rule.sites)]
+                  for rule in cfg.rules], idents(cfg.client_sites)]
+    return hashlib.sha256(json.dumps(described).encode('utf-8')
+                          ).hexdigest()[:16]
 
 
 class PlacementEngine(object):
@@ -167,6 +187,8 @@ def filter_factory(global_conf, **local_conf):
     conf.update(local_conf)
     cfg = parse_config(conf)
     logger = get_logger(conf, log_route='placement')
+    register_swift_info('autosync_placement_filter',
+                        rules_digest=rules_digest(cfg))
 
     def placement_filter(app):
         return PlacementEngine(app, cfg, logger=logger)

@@ -49,6 +49,12 @@ SUPERSEDED_HEADER = 'X-Autosync-Superseded'
 # Where an object read at a site that did not have it yet came from
 # (read_fallback), in the client's answer.
 READ_FROM_HEADER = 'X-Autosync-Read-From'
+# ``autosync verify``: a signed read carrying a challenge (hex) is
+# answered by the site it reaches, 204 and nothing else done, with the
+# challenge signed back under the key that site signs with
+# (``signing.prove``): both keys are then known to agree, each way.
+VERIFY_CHALLENGE_HEADER = 'X-Autosync-Verify-Challenge'
+VERIFY_PROOF_HEADER = 'X-Autosync-Verify-Proof'
 # Swift's catch_errors appends this to the transaction id it makes, so a
 # change can be followed from the origin's log to every other site's.
 TRANS_ID_EXTRA_HEADER = 'X-Trans-Id-Extra'

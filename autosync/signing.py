@@ -19,7 +19,9 @@ flight. Names are lower-cased and sorted; values are as sent, less the
 blanks around them that HTTP does not carry. The receiver accepts either
 of its two keys (so operators can rotate) and a timestamp within its
 window; replays inside the window are caught by the nonce (see
-``replay.py``). No I/O here.
+``replay.py``). ``autosync verify`` has a site sign a challenge back
+(``prove``, ``check_proof``): a key that differs either way shows.
+No I/O here.
 """
 
 import hashlib
@@ -150,6 +152,50 @@ def verify(keys: Sequence[Optional[str]], fields: SignedFields,
     if not valid:
         raise SignatureError('as:bad-sig', 'signature does not verify')
     return Verified(nonce, int(timestamp))
+
+
+# A proof's time: seconds with milliseconds, so that ``autosync
+# verify`` can tell how far apart two clocks are.
+PROOF_TIME_SHAPE = re.compile('[0-9]{1,%d}[.][0-9]{3}' % MAX_TIMESTAMP_DIGITS)
+
+
+def _proof_digest(key: str, challenge: str, prover: str, verifier: str,
+                  timestamp: str) -> str:
+    # Its first item keeps a proof from ever passing for a request's
+    # signature, whose message starts with the method.
+    message = json.dumps(['verify', challenge, prover, verifier, timestamp],
+                         separators=(',', ':'))
+    return hmac.new(key.encode('utf-8'), message.encode('ascii'),
+                    hashlib.sha256).hexdigest()
+
+
+def prove(key: str, challenge: str, prover: str, verifier: str,
+          now: Optional[float] = None) -> str:
+    """The proof ``prover`` (a ``Site.ident``) answers ``verifier``'s
+    challenge with: ``<time> <hmac>``, under the key it signs with."""
+    timestamp = '%.3f' % (time.time() if now is None else now)
+    return '%s %s' % (timestamp, _proof_digest(key, challenge, prover,
+                                               verifier, timestamp))
+
+
+def check_proof(keys: Sequence[Optional[str]], challenge: str, prover: str,
+                verifier: str, value: Optional[str]) -> float:
+    """The prover's time when ``value`` is its proof under one of
+    ``keys``; else SignatureError."""
+    parts = (value or '').split()
+    if len(parts) != 2 or not PROOF_TIME_SHAPE.fullmatch(parts[0]) or \
+            not SIGNATURE_SHAPE.fullmatch(parts[1]):
+        raise SignatureError('as:malformed', 'a malformed proof: %r'
+                             % (value,))
+    timestamp, signature = parts
+    valid = False
+    for key in (k for k in keys if k):
+        expected = _proof_digest(key, challenge, prover, verifier, timestamp)
+        valid |= hmac.compare_digest(expected.encode('ascii'),
+                                     signature.encode('ascii'))
+    if not valid:
+        raise SignatureError('as:bad-sig', 'proof does not verify')
+    return float(timestamp)
 
 
 def _parts(auth_value: Optional[str]) -> Tuple[str, str, str]:

@@ -38,6 +38,7 @@ from autosync.protocol import (
     CHANGED_AT_HEADER,
     CHANGED_SYSMETA,
     DELETE_TIMESTAMP_HEADER,
+    HISTORY_LOCATION,
     OBJECT_COUNT_HEADER,
     PENDING_HEADER,
     PENDING_SYSMETA,
@@ -50,6 +51,8 @@ from autosync.protocol import (
     USER_META_PREFIX,
     VERSION_HEADER,
     VERSION_SYSMETA,
+    VERSIONS_ENABLED,
+    VERSIONS_LOCATION,
 )
 
 # Swift's (or autosync's) name -> the name a signed HEAD shows it under.
@@ -68,6 +71,13 @@ ZERO = Timestamp(0).internal
 # the container's own DB (swift/container/sync.py), and a shard's
 # rows it would read from the shard's name, where no object is.
 SHARDED_STATES = ('sharding', 'sharded')
+# A client sees versioning as X-Versions-Location or X-History-Location
+# (legacy) or X-Versions-Enabled, true or false: once had, container-sync
+# skips the container for good (versioning.py). Without versioned_writes
+# in the pipeline (the reconciler's internal client) only sysmeta shows.
+VERSIONING_NAMES = (VERSIONS_LOCATION.lower(), HISTORY_LOCATION.lower(),
+                    'x-container-sysmeta-versions-location',
+                    'x-container-sysmeta-versions-container')
 
 
 def exposed_headers(headers: Iterable[Tuple[str, str]]
@@ -111,6 +121,7 @@ class ContainerState:
     object_count: int = 0
     bytes_used: int = 0
     sharding_state: str = ''  # Swift's db_state; '' when not told
+    versioned: bool = False  # has (or had) object versioning
 
     @property
     def sharded(self) -> bool:
@@ -192,4 +203,6 @@ def from_headers(site: str, status: Optional[int], headers: Dict[str, str],
         object_count=_count(headers.get(OBJECT_COUNT_HEADER.lower())),
         bytes_used=_count(headers.get(BYTES_USED_HEADER.lower())),
         sharding_state=headers.get(SHARDING_STATE_HEADER.lower(), ''),
+        versioned=any(headers.get(name) for name in VERSIONING_NAMES) or
+        VERSIONS_ENABLED.lower() in headers,
     )

@@ -10,7 +10,10 @@ recorded placement names, so a container left at another site only
 shows wherever the status runs. For each site of each container: does
 it exist, its sync target, a fingerprint of its sync key (never the
 key), objects, bytes and the newest object's time; then a verdict (in
-sync, lagging, broken ring, missing at a site...). For the account, at
+sync, lagging, broken ring, missing at a site...) and, where its DB is
+on this node, how many of the DB's rows container-sync has not yet
+sent (``backlog.py``): ``(3 rows not yet sent to //realm/b)``; nothing
+where its DB is elsewhere. For the account, at
 each configured site: does it exist, how many containers it lists, how
 many metadata items (never their values: temp-URL keys are among them)
 and whether it has an ACL, when a client last changed its settings and
@@ -22,7 +25,11 @@ not broken: container-sync is on its way), 1 when something is (a site
 that could not list is), 2 when it cannot run.
 
 In ``--json``, a list of reports, one a container; with ACCOUNT the
-account's comes first, with ``"container": null``.
+account's comes first, with ``"container": null``. A container's
+``"backlog"`` is ``{"from": this site, "to": the site its sync target
+names, "rows": N}``, or null where its DB is not on this node (or
+syncs nowhere, is sharded, or could not be read): never 0 when
+unknown.
 """
 
 import json
@@ -35,6 +42,7 @@ from swift.common.utils import Timestamp
 from autosync.account_inspection import AccountInspection, inspect_account
 from autosync.account_listing import every_name, list_at
 from autosync.account_state import AccountState
+from autosync.backlog import DbBacklog, backlog_here, target_name
 from autosync.clusters import ContainerListing
 from autosync.inspection import Inspection
 from autosync.placement import Site, parse_site
@@ -72,7 +80,19 @@ def site_row(state: ContainerState, newest: Optional[str]) -> dict:
     }
 
 
-def report(found: Inspection, newest: dict) -> dict:
+def backlog_entry(here: Optional[DbBacklog], account: str, container: str,
+                  sites: Sequence[str]) -> Optional[dict]:
+    """A report's ``backlog``: None when not known here."""
+    if here is None:
+        return None
+    return {'from': here.site,
+            'to': target_name(here.sync_to, account, container, sites),
+            'rows': here.rows}
+
+
+def report(found: Inspection, newest: dict,
+           here: Optional[DbBacklog] = None) -> dict:
+    """``here``: the backlog of the container's DB on this node."""
     names = [site.name for site in found.placement]
     # Other sites too when they hold it or did not answer: an unknown
     # verdict must show the site that made it unknown.
@@ -90,6 +110,8 @@ def report(found: Inspection, newest: dict) -> dict:
         'unreachable': list(diagnosis.unreachable),
         'sites': [site_row(found.states[n], newest.get(n))
                   for n in names if n in found.states],
+        'backlog': backlog_entry(here, found.account, found.container,
+                                 names + list(found.states)),
     }
 
 
@@ -190,9 +212,18 @@ def _warnings(problems: List[str], sites: List[dict]) -> List[str]:
         for site in sites if site['exists'] is None]
 
 
+def _backlog(entry: Optional[dict]) -> str:
+    if entry is None:
+        return ''
+    rows = entry['rows']
+    return ' (%d %s not yet sent to %s)' % (
+        rows, 'row' if rows == 1 else 'rows', entry['to'])
+
+
 def render_container(entry: dict) -> List[str]:
-    lines = [shown('%s/%s: %s' % (entry['account'], entry['container'],
-                                  entry['verdict']))]
+    lines = [shown('%s/%s: %s%s' % (entry['account'], entry['container'],
+                                    entry['verdict'],
+                                    _backlog(entry['backlog'])))]
     rows = [COLUMNS]
     for site in entry['sites']:
         rows.append((site['site'], _exists(site), site['sync_to'] or '-',
@@ -234,11 +265,14 @@ def render_table(reports: List[dict]) -> str:
 
 
 class StatusReader(object):
-    """Inspect containers and read each site's newest object."""
+    """Inspect containers and read each site's newest object; with
+    ``walk`` (this node's ``ContainerWalk``), the backlog of each
+    container's DB on this node."""
 
-    def __init__(self, inspector, progress=None):
+    def __init__(self, inspector, progress=None, walk=None):
         self.inspector = inspector
         self.progress = progress
+        self.walk = walk
 
     def one(self, account: str, container: str,
             listed_at: Sequence[Site] = ()) -> dict:
@@ -251,7 +285,9 @@ class StatusReader(object):
             if state.exists:
                 newest[name] = self.inspector.cluster(
                     parse_site(name)).newest_object(account, container)[0]
-        return report(found, newest)
+        here = backlog_here(self.walk, account, container) \
+            if self.walk else None
+        return report(found, newest, here)
 
     def account(self, account: str) -> List[dict]:
         """The account's report, then one for each container any site

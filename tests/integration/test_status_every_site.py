@@ -1,6 +1,10 @@
 """Issue 12 item 7 on the real pair: ``autosync status ACCOUNT`` lists the
 account at every site, so a container that only B holds shows at A too,
-and a site that cannot list is shown, never taken for an empty one."""
+and a site that cannot list is shown, never taken for an empty one.
+Issue 16: where the container's DB is (the pair runs on one host, so at
+each site's own conf), the status counts the rows container-sync has
+not yet sent, and the count falls to 0 with a pass. The pair syncs only
+when a test says so."""
 
 import pytest
 
@@ -17,8 +21,10 @@ from e2e_helpers import (
 )
 
 A, B = '//autosync/a', '//autosync/b'
+NO_NATURAL_SYNC = 86400
+OBJECTS = 4
 
-duo = pair_of_its_own()
+duo = pair_of_its_own(sync_interval=NO_NATURAL_SYNC)
 
 
 @pytest.fixture
@@ -104,3 +110,40 @@ def test_a_site_that_cannot_list_is_shown_and_exits_1(duo, sites):
     assert lines[0].startswith('%s (account settings): ' % ACCOUNT)
     assert any(line.startswith('  ! could not list containers at %s: '
                                % B) for line in lines), table
+
+
+def backlog_at(duo, cluster, name):
+    """(the container's line of the table, its JSON backlog) of
+    ``autosync status ACCOUNT/name`` at ``cluster``."""
+    where = '%s/%s' % (ACCOUNT, name)
+    _, table = autosync_status(duo, where, cluster=cluster)
+    _, (entry,) = status_reports(duo, where, cluster=cluster)
+    return table.splitlines()[0], entry['backlog']
+
+
+def test_backlog_falls_to_0_as_container_sync_sends(duo, sites):
+    name = sites.container(prefix='backlog')
+    sites.a.put_container(name)
+    for i in range(OBJECTS):
+        sites.a.put_object(name, 'obj-%d' % i, b'%d' % i)
+    sites.a.delete_object(name, 'obj-0')  # a delete is a row to send
+
+    line, backlog = backlog_at(duo, 'a', name)
+    assert line.endswith('(%d rows not yet sent to %s)' % (OBJECTS, B)), \
+        line
+    assert backlog == {'from': A, 'to': B, 'rows': OBJECTS}
+
+    duo.a.sync_once()
+
+    line, backlog = backlog_at(duo, 'a', name)
+    assert line.endswith('(0 rows not yet sent to %s)' % B), line
+    assert backlog == {'from': A, 'to': B, 'rows': 0}
+    assert head_container(sites.b, name)['x-container-object-count'] == \
+        str(OBJECTS - 1)
+    # B's DB now holds the rows A sent, the delete too (B's object
+    # server records it): B's pass goes over them, the ring's way back
+    # (a HEAD at A finds each object there).
+    _, backlog = backlog_at(duo, 'b', name)
+    assert backlog == {'from': B, 'to': A, 'rows': OBJECTS}
+    duo.b.sync_once()
+    assert backlog_at(duo, 'b', name)[1]['rows'] == 0

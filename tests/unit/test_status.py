@@ -179,6 +179,7 @@ def test_json_report_shape():
         'account': 'AUTH_test', 'container': 'c', 'placement': [A, B],
         'verdict': 'unknown: no answer from %s' % B, 'ok': False,
         'problems': [], 'conflicts': [], 'unreachable': [B],
+        'backlog': None,
         'sites': [
             {'site': A, 'exists': True, 'deleted': False, 'status': 204,
              'detail': '', 'sync_to': B + '/v1/AUTH_test/c',
@@ -325,7 +326,8 @@ def test_status_that_fails_while_reading_exits_2(tmp_path, capsys,
     conf = tmp_path / 'autosync-reconciler.conf'
     conf.write_text('[autosync-reconciler]\n')
     monkeypatch.setattr(cli, 'load_setup',
-                        lambda *a, **k: SimpleNamespace(inspector=None))
+                        lambda *a, **k: SimpleNamespace(inspector=None,
+                                                        walk=None))
     monkeypatch.setattr(cli, 'targets', lambda *args: [('AUTH_test', 'c')])
 
     def broken(self, targets):
@@ -587,7 +589,7 @@ def test_status_of_an_account_reads_every_site(tmp_path, capsys, quiet_cli,
     conf.write_text('[autosync-reconciler]\n')
     reader = account_reader(Site(A), Site(B, holding(B, 'only-at-b')))
     monkeypatch.setattr(cli, 'load_setup', lambda *a, **k: SimpleNamespace(
-        inspector=reader.inspector))
+        inspector=reader.inspector, walk=None))
     assert cli.main(['status', '--conf', str(conf), 'AUTH_test']) == 1
     lines = capsys.readouterr().out.splitlines()
     assert 'AUTH_test/only-at-b: missing at %s' % A in lines
