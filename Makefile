@@ -13,12 +13,16 @@ pair-down: $(VENV)/.installed
 
 # Lint first (ruff.toml): a style or complexity error fails like a test.
 # The unit tests patch sockets for eventlet (tests/unit/conftest.py);
-# the end-to-end ones run in a process of their own, unpatched (boto3
-# cannot make an SSL context in a process patched after ssl's import),
-# and end with their 15 slowest tests.
+# the end-to-end ones run in processes of their own, unpatched (boto3
+# cannot make an SSL context in a process patched after ssl's import):
+# two (pytest-xdist), each taking whole modules, whose pairs are on free
+# ports of their own; most of their time is waiting on servers. They end
+# with their 15 slowest tests.
+E2E_WORKERS ?= 2
 test: system-deps $(VENV)/.installed
 	. $(VENV)/bin/activate && ruff check . && python -m pytest tests/unit \
-	  && python -m pytest tests/integration --durations=15
+	  && python -m pytest tests/integration -n $(E2E_WORKERS) \
+	     --dist loadfile --durations=15
 
 # What Swift needs from the distribution here: memcached, and rsync for
 # the replicators of a pair with --replicas 3; Debian's python3 makes
