@@ -27,7 +27,9 @@ from autosync.pair import (
 )
 from autosync.pair.layout import PORT_OFFSETS, Layout, Settings
 
-START_TIMEOUT = 90.0
+# Servers answer in seconds on a quiet machine; Keystone's took over a
+# minute at a load average of 50. A server that dies fails at once.
+START_TIMEOUT = 300.0
 LOG_TAIL_LINES = 15
 
 

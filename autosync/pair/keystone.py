@@ -63,6 +63,9 @@ USERS = (
 ROLES = ('member', 'reader', 'admin', 'service', 'ResellerAdmin',
          '_member_')
 SETUP_TIMEOUT = 300
+# A token costs Keystone a password hash: seconds at a load average of
+# 50 on 2 cores.
+API_TIMEOUT = 60.0
 
 
 class KeystoneError(RuntimeError):
@@ -205,7 +208,8 @@ def call(settings: Settings, method: str, path: str, body=None,
         headers['X-Auth-Token'] = token
     status, answer_headers, raw = health.request_with_body(
         settings.port('a', 'keystone'), method, '/v3' + path, headers,
-        json.dumps(body).encode() if body is not None else None)
+        json.dumps(body).encode() if body is not None else None,
+        API_TIMEOUT)
     return status, answer_headers, json.loads(raw) if raw else {}
 
 
