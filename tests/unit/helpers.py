@@ -39,7 +39,8 @@ from swift.common.middleware.gatekeeper import (
 )
 from swift.common.request_helpers import remove_items
 from swift.common.swob import Request, Response, wsgi_to_str
-from swift.common.utils import Timestamp, split_path
+from swift.common.utils import Timestamp, hash_path, split_path
+from swift.container.backend import ContainerBroker
 
 from autosync import config
 from autosync.clusters import acting_as_owner
@@ -464,3 +465,19 @@ class RealmsConf(object):
         ContainerSyncRealms each call."""
         return ContainerSyncRealms(os.path.join(self.swift_dir, REALMS_CONF),
                                    FakeLogger())
+
+
+def container_db(devices, headers, device='sda'):
+    """The DB of AUTH_test/c on ``device`` as a container server keeps it,
+    holding ``headers`` as its metadata."""
+    name = hash_path('AUTH_test', 'c')
+    where = os.path.join(str(devices), device, 'containers', '0',
+                         name[-3:], name)
+    os.makedirs(where)
+    broker = ContainerBroker(os.path.join(where, name + '.db'),
+                             account='AUTH_test', container='c')
+    broker.initialize(Timestamp.now().internal, 0)
+    now = Timestamp.now().internal
+    broker.update_metadata({header: (value, now)
+                            for header, value in headers.items()})
+    return broker

@@ -7,7 +7,7 @@ import os
 from types import SimpleNamespace
 
 import pytest
-from swift.common.utils import Timestamp, hash_path
+from swift.common.utils import Timestamp
 from swift.container import sync
 from swift.container.backend import ContainerBroker
 
@@ -24,6 +24,7 @@ from autosync.repair import diagnose
 from autosync.state import ContainerState
 from autosync.status import StatusReader, output, render_table, report
 
+import helpers
 from helpers import A, B, C, FakeLogger
 
 SYNC_TO = B + '/v1/AUTH_test/c'  # B's copy
@@ -48,18 +49,9 @@ def one_replica_here():
 def container_db(devices, device='sda', sync_to=SYNC_TO):
     """The DB of AUTH_test/c on ``device`` as a container server keeps
     it, syncing to ``sync_to``."""
-    name = hash_path('AUTH_test', 'c')
-    where = os.path.join(str(devices), device, 'containers', '0',
-                         name[-3:], name)
-    os.makedirs(where)
-    broker = ContainerBroker(os.path.join(where, name + '.db'),
-                             account='AUTH_test', container='c')
-    broker.initialize(Timestamp.now().internal, 0)
-    if sync_to:
-        now = Timestamp.now().internal
-        broker.update_metadata({'X-Container-Sync-To': (sync_to, now),
-                                'X-Container-Sync-Key': ('key', now)})
-    return broker
+    return helpers.container_db(devices, {
+        'X-Container-Sync-To': sync_to,
+        'X-Container-Sync-Key': 'key'} if sync_to else {}, device)
 
 
 def put(broker, *names, deleted=0):

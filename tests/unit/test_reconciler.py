@@ -9,7 +9,6 @@ import pytest
 from swift.account.backend import AccountBroker
 from swift.common.header_key_dict import HeaderKeyDict
 from swift.common.utils import Timestamp, hash_path
-from swift.container.backend import ContainerBroker
 
 from autosync.clusters import LocalCluster
 from autosync.config import ConfigError
@@ -26,6 +25,7 @@ from helpers import (
     FakeLogger,
     InternalClientShim,
     client_request,
+    container_db,
 )
 
 SYNC_TO = 'X-Container-Sync-To'
@@ -322,22 +322,6 @@ def test_pass_over_no_container_dbs_checks_nothing(pair):
 
 
 # -- which containers this node checks --
-
-def container_db(devices, headers, device='sda'):
-    """The DB of AUTH_test/c on ``device`` as a container server keeps it,
-    holding ``headers`` as its metadata."""
-    name = hash_path('AUTH_test', 'c')
-    where = os.path.join(str(devices), device, 'containers', '0',
-                         name[-3:], name)
-    os.makedirs(where)
-    broker = ContainerBroker(os.path.join(where, name + '.db'),
-                             account='AUTH_test', container='c')
-    broker.initialize(Timestamp.now().internal, 0)
-    now = Timestamp.now().internal
-    broker.update_metadata({header: (value, now)
-                            for header, value in headers.items()})
-    return broker
-
 
 def chosen_replica(account='AUTH_test', container='c', replicas=3):
     return int(hash_path(account, container), 16) % replicas
