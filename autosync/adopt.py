@@ -49,7 +49,12 @@ from typing import Dict, List, Optional, Sequence
 from swift.common.utils import Timestamp
 
 from autosync.account_listing import every_name, list_at
-from autosync.placement import Site, new_sync_key, same_sync_target
+from autosync.placement import (
+    Site,
+    new_sync_key,
+    parse_site,
+    same_sync_target,
+)
 from autosync.plan import sync_ring
 from autosync.repair import Repair, diagnose, metadata_differs
 from autosync.state import ZERO, ContainerState
@@ -166,15 +171,12 @@ class Adopter(object):
         """Make ``plan_``'s repairs; the failures, one line each."""
         failed = []
         for repair in plan_.repairs:
-            cluster = self.inspector.cluster(self._site(repair.site))
+            cluster = self.inspector.cluster(parse_site(repair.site))
             ok, detail = cluster.apply(account, plan_.container, repair)
             if not ok:
                 failed.append('%s at %s failed: %s' % (
                     repair.method, repair.site, detail))
         return failed
-
-    def _site(self, name: str) -> Site:
-        return next(site for site in self.placement if site.name == name)
 
 
 def run(adopter: Adopter, account: str, containers: Sequence[str],

@@ -98,6 +98,21 @@ def _seconds(conf: dict, option: str, default: float) -> float:
     return seconds
 
 
+def positive(conf: dict, option: str, default, kind=float,
+             section=None):
+    """``option`` of ``conf`` as a positive ``kind``; ConfigError naming
+    ``section``, the option and the value otherwise."""
+    value = conf.get(option, default)
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number <= 0:
+        raise ConfigError(option, value, 'expected a positive number',
+                          section=section)
+    return number
+
+
 def _choice(conf: dict, option: str, choices, default: str) -> str:
     value = conf.get(option, default)
     if str(value).strip().lower() not in choices:

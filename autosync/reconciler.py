@@ -99,18 +99,6 @@ ACCOUNT_COUNTERS = ('accounts.checked', 'accounts.repaired',
                     'accounts.unreachable', 'accounts.errors')
 
 
-def _positive(conf: dict, option: str, default, kind=float):
-    value = conf.get(option, default)
-    try:
-        number = kind(value)
-    except (TypeError, ValueError):
-        number = 0
-    if number <= 0:
-        raise config.ConfigError(option, value, 'expected a positive '
-                                 'number', section=SECTION)
-    return number
-
-
 @dataclass(frozen=True)
 class Setup:
     """What the reconciler's conf makes: for the daemon, and for
@@ -136,7 +124,8 @@ def load_account_walk(conf: dict, site_name: str, logger,
                       ring=None) -> AccountWalk:
     """The account walk; ``ring`` for tests. A bad ``account_bind_port``
     raises ``ConfigError`` naming it, before the ring is read."""
-    port = _positive(conf, 'account_bind_port', DEFAULT_ACCOUNT_PORT, int)
+    port = config.positive(conf, 'account_bind_port', DEFAULT_ACCOUNT_PORT,
+                           int, SECTION)
     if port > 65535:
         raise config.ConfigError('account_bind_port',
                                  conf['account_bind_port'],
@@ -162,8 +151,10 @@ def load_setup(conf: dict, logger, count: Callable[[str], None],
     if not cfg.enabled:
         raise config.ConfigError('autosync_my_cluster', '',
                                  'must name this site', section=SECTION)
-    interval = _positive(conf, 'interval', DEFAULT_INTERVAL)
-    concurrency = _positive(conf, 'concurrency', DEFAULT_CONCURRENCY, int)
+    interval = config.positive(conf, 'interval', DEFAULT_INTERVAL,
+                               section=SECTION)
+    concurrency = config.positive(conf, 'concurrency', DEFAULT_CONCURRENCY,
+                                  int, SECTION)
     ring = ring or Ring(swift_dir, ring_name='container')
     walk = _container_walk(conf, ring, cfg.my_cluster.name, logger, count)
     if local is None:

@@ -61,6 +61,7 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 from eventlet import GreenPile, GreenPool
 from swift.common.utils import Timestamp, readconf
 
+from autosync import config
 from autosync.account_listing import every_name, list_at
 from autosync.inspection import Inspection
 from autosync.placement import (
@@ -407,27 +408,23 @@ def read_pace(path: str, rate: Optional[float]) -> Pace:
         conf = readconf(path)
     except Exception as err:
         raise ResyncError('%s: %s' % (path, err)) from None
-    sync = conf.get('container-sync', conf.get('DEFAULT', {}))
-    replicator = conf.get('container-replicator', conf.get('DEFAULT', {}))
     return Pace(rate,
-                _number(path, 'container_time', sync,
+                _number(path, 'container_time', conf, 'container-sync',
                         DEFAULT_CONTAINER_TIME),
-                _number(path, 'interval', sync, DEFAULT_SYNC_INTERVAL),
-                _number(path, 'reclaim_age', replicator,
+                _number(path, 'interval', conf, 'container-sync',
+                        DEFAULT_SYNC_INTERVAL),
+                _number(path, 'reclaim_age', conf, 'container-replicator',
                         DEFAULT_RECLAIM_AGE),
                 rate_from, 'from %s, taken to be alike at every site' % path)
 
 
-def _number(path: str, option: str, section: dict, default) -> float:
-    value = section.get(option, default)
+def _number(path: str, option: str, conf: dict, section: str,
+            default) -> float:
     try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = 0
-    if number <= 0:
-        raise ResyncError('%s: %s = %r: expected a positive number' % (
-            path, option, value))
-    return number
+        return config.positive(conf.get(section, conf.get('DEFAULT', {})),
+                               option, default, section=section)
+    except config.ConfigError as err:
+        raise ResyncError('%s: %s' % (path, err)) from None
 
 
 class Resyncer(object):
