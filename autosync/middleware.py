@@ -97,6 +97,7 @@ from swift.common.registry import (
     register_sensitive_header,
     register_swift_info,
 )
+from swift.common.ring import Ring
 from swift.common.swob import Request, wsgi_to_str
 from swift.common.utils import get_logger, split_path
 
@@ -104,12 +105,14 @@ from autosync import __version__, config, owners
 from autosync.client_change import ClientChange
 from autosync.directory import SiteDirectory, load_realms
 from autosync.error_limiting import SiteErrorLimiter
+from autosync.peer_batch import PeerBatch
 from autosync.peer_change import PeerChange
 from autosync.peer_read import PeerRead
 from autosync.pipeline import auth_before_autosync, check_pipeline
 from autosync.protocol import (
     AUTH_ENV_KEY,
     AUTH_HEADER,
+    BATCH_READ_ENV_KEY,
     ORIG_CLUSTER_ENV_KEY,
     ORIG_HEADER,
     ORIG_SYSMETA_NAMES,
@@ -142,6 +145,15 @@ def account_or_container(path: str):
         # and must not reach another site.
         return None
     return account, container
+
+
+def peer_context(env, names):
+    """The context of another site's request: the reconciler's batched
+    read of an account's containers (``peer_batch.py``), or any other."""
+    if env['REQUEST_METHOD'] == 'GET' and names[1] is None and \
+            AUTH_ENV_KEY in env and BATCH_READ_ENV_KEY in env:
+        return PeerBatch
+    return PeerChange
 
 
 def showing_autosync(env, start_response):
@@ -179,6 +191,13 @@ class Autosync(object):
                                         self.logger)
         self.enabled = cfg.enabled
         self.reads_elsewhere = cfg.read_fallback
+
+    @functools.cached_property
+    def container_ring(self) -> Ring:
+        """This site's container ring, for the reconciler's batched
+        read (``peer_batch.py``); a Ring reloads itself when the file
+        changes."""
+        return Ring(self.cfg.swift_dir, ring_name='container')
 
     @functools.cached_property
     def owner_only_headers(self) -> frozenset:
@@ -220,8 +239,8 @@ class Autosync(object):
             return self.app(env, start_response)
         # Another site's request, or one that claims to be: verified as
         # such, never taken for a client's.
-        context = PeerChange if signed or ORIG_CLUSTER_ENV_KEY in env \
-            else ClientChange
+        context = peer_context(env, names) if signed or \
+            ORIG_CLUSTER_ENV_KEY in env else ClientChange
         return context(self, Request(env), *names).respond()(
             env, start_response)
 

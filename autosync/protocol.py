@@ -23,6 +23,7 @@ The contract with a placement engine (``placement_filter.py`` is one)::
 """
 
 from typing import Iterable, Tuple
+from urllib.parse import quote, unquote
 
 # -- between sites --
 # The site a peer request comes from, and its signature.
@@ -55,6 +56,15 @@ READ_FROM_HEADER = 'X-Autosync-Read-From'
 # (``signing.prove``): both keys are then known to agree, each way.
 VERIFY_CHALLENGE_HEADER = 'X-Autosync-Verify-Challenge'
 VERIFY_PROOF_HEADER = 'X-Autosync-Verify-Proof'
+# The reconciler's batched read: a signed GET of an account carrying
+# the names of some of its containers (``batch_names_value``; signed,
+# as every X-Autosync-* header) is answered with each one's state as a
+# signed HEAD shows it, in one JSON body (``peer_batch.py``).
+BATCH_READ_HEADER = 'X-Autosync-Batch-Read'
+BATCH_READ_ENV_KEY = 'HTTP_X_AUTOSYNC_BATCH_READ'
+# A proxy asking its container server for many containers' records at
+# once (backend only, ``container_records.py``).
+RECORDS_HEADER = 'X-Autosync-Records'
 # Swift's catch_errors appends this to the transaction id it makes, so a
 # change can be followed from the origin's log to every other site's.
 TRANS_ID_EXTRA_HEADER = 'X-Trans-Id-Extra'
@@ -224,3 +234,19 @@ def parse_pending(value: str) -> Tuple[str, str]:
     """(changed-at, sites) of a pending record; ('', '') for none."""
     changed_at, _, sites = (value or '').strip().partition(' ')
     return changed_at, sites.strip()
+
+
+def batch_names_value(names: Iterable[str]) -> str:
+    """Container names for BATCH_READ_HEADER: each percent-quoted
+    (UTF-8, nothing kept), joined by commas."""
+    return ','.join(quote(name.encode('utf-8'), safe='') for name in names)
+
+
+def parse_batch_names(value: str) -> Tuple[str, ...]:
+    """The names a BATCH_READ_HEADER value carries (its WSGI string);
+    ValueError for one that is empty or not UTF-8."""
+    names = tuple(unquote(part, errors='strict')
+                  for part in value.split(','))
+    if not all(names):
+        raise ValueError('an empty container name')
+    return names

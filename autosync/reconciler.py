@@ -53,11 +53,21 @@ file::
     concurrency = 8
     internal_client_conf_path = /etc/swift/internal-client.conf
 
+Other sites are read in batches first (``batch_read.py``): one signed
+request per account and up to ``batch_read.BATCH_NAMES`` containers at
+each site, which reads them from its container DBs in one request to
+each container server (its container servers need autosync's
+``container_records`` filter, ``container_records.py``; without it, a
+HEAD per container as before); a container the batch shows with
+anything to do is read again with a signed HEAD at every site before
+anything is decided.
+
 Run it with ``autosync-reconciler /etc/swift/autosync-reconciler.conf``
 (``once`` for one pass, ``-v`` to log to the console). Every other site
 must run autosync with ``override_auth = true``: the reconciler's requests
 are signed, not authenticated by a user. Statsd counters (under
-``autosync-reconciler.``): ``checked``, ``repaired``, ``conflicts``,
+``autosync-reconciler.``): ``checked`` (of which ``batched``: found in
+order by a batched read, no HEAD needed), ``repaired``, ``conflicts``,
 ``unreachable``, ``errors`` for containers; ``accounts.checked``,
 ``accounts.repaired``, ``accounts.unreachable``, ``accounts.errors`` for
 accounts. A pass ends with one log line of both sets of figures.
@@ -69,7 +79,7 @@ from dataclasses import dataclass
 from random import random
 from typing import Callable, Optional
 
-from eventlet import GreenPool, sleep
+from eventlet import GreenPile, GreenPool, sleep
 from swift.common.daemon import Daemon, run_daemon
 from swift.common.ring import Ring
 from swift.common.utils import (
@@ -79,11 +89,12 @@ from swift.common.utils import (
     whataremyips,
 )
 
-from autosync import config
+from autosync import batch_read, config
 from autosync.account_inspection import AccountInspection, inspect_account
 from autosync.account_repair import AccountRepair
 from autosync.account_state import AccountState
 from autosync.account_walk import AccountWalk
+from autosync.batch_read import Batches
 from autosync.clusters import LocalCluster, make_internal_client
 from autosync.config import AutosyncConfig
 from autosync.container_walk import ContainerWalk
@@ -173,6 +184,7 @@ class AutosyncReconciler(Daemon):
         self.conf = conf
         self.logger = logger or get_logger(conf, log_route=SECTION)
         self.stats = {}
+        self.unbatched = set()  # sites that do not know the batched read
         setup = load_setup(conf, self.logger, self.count, local=local,
                            ring=container_ring, quiet=quiet)
         self.cfg = setup.cfg
@@ -272,16 +284,89 @@ class AutosyncReconciler(Daemon):
                 self.logger.error('autosync-reconciler: %s: clearing the '
                                   'pending record failed: %s', where, detail)
 
-    def reconcile_or_log(self, account: str, container: str, *args):
+    def reconcile_or_log(self, account: str, container: str, *args,
+                         batched=None):
         """``reconcile`` in a green thread of its own: what it raises
         would be lost there (``run_daemon`` hides hub exceptions), so it
-        is logged and counted here."""
+        is logged and counted here. ``batched``: the other sites' states
+        by a batched read; a container they show in order is done
+        (``clean_in_batch``), any other is read again."""
         try:
+            if batched and self.clean_in_batch(account, container, *args,
+                                               batched):
+                return
             self.reconcile(account, container, *args)
         except Exception:
             self.count('errors')
             self.logger.exception('autosync-reconciler: %s/%s: check failed',
                                   account, container)
+
+    # -- containers in batches --
+
+    def batch_key(self, account: str, placement: str):
+        """The group a container is read with (``batch_read.py``): its
+        account and the sites to read; None to check it alone (its
+        placement does not parse, or a site does not know the batched
+        read)."""
+        try:
+            guess = parse_placement(placement)
+        except PlacementError:
+            return None  # reconcile() says why
+        mine = self.cfg.my_cluster
+        sites = tuple(dict.fromkeys(
+            site for site in guess + self.cfg.placement if site != mine))
+        if not sites or any(site in self.unbatched for site in sites):
+            return None
+        return account, sites
+
+    def check_batch(self, key, items) -> None:
+        """Read ``items`` (walked containers of one group) at each of
+        its sites with one batched read, then check each: one the
+        answers show with nothing to do is done; any other, or all if a
+        site gave no batch, is checked by ``reconcile``, which reads
+        every site again."""
+        account, sites = key
+        names = [item[1] for item in items]
+        pile = GreenPile(len(sites))
+        for site in sites:
+            pile.spawn(self.inspector.cluster(site).read_batch, account,
+                       names)
+        answers = list(pile)
+        for site, answer in zip(sites, answers):
+            if not answer.understood:
+                self.unbatched.add(site)
+        batched = all(answer.states is not None for answer in answers)
+        for item in items:
+            self.reconcile_or_log(*item, batched=[
+                answer.states[item[1]] for answer in answers]
+                if batched else None)
+
+    def clean_in_batch(self, account: str, container: str,
+                       placement: str, here, states) -> bool:
+        """Whether a container is in order by its batched states (and
+        then counted as checked)."""
+        found = self.inspector.inspect(account, container,
+                                       parse_placement(placement),
+                                       [here, *states])
+        if not batch_read.clean(found.diagnosis):
+            self.logger.debug('autosync-reconciler: %s/%s: %s by the '
+                              'batched read; reading it again', account,
+                              container, found.diagnosis.verdict)
+            return False
+        self.count('checked')
+        self.count('batched')
+        return True
+
+    def check_batch_or_log(self, key, items) -> None:
+        """``check_batch`` in a green thread of its own (see
+        ``reconcile_or_log``)."""
+        try:
+            self.check_batch(key, items)
+        except Exception:
+            self.count('errors')
+            self.logger.exception('autosync-reconciler: %s: batched check '
+                                  'of %d containers failed', key[0],
+                                  len(items))
 
     # -- one account --
 
@@ -359,18 +444,28 @@ class AutosyncReconciler(Daemon):
         self.stats = {}
         begin = time.time()
         pool = GreenPool(self.concurrency)
+        self.unbatched = set()
+        batches = Batches()
         for found in self.walk.managed_containers():
-            pool.spawn_n(self.reconcile_or_log, *found)
+            key = self.batch_key(found[0], found[2])
+            if key is None:
+                pool.spawn_n(self.reconcile_or_log, *found)
+                continue
+            for group in batches.add(key, found[1], found):
+                pool.spawn_n(self.check_batch_or_log, *group)
+        for group in batches.rest():
+            pool.spawn_n(self.check_batch_or_log, *group)
         for account, here in self.account_walk.managed_accounts():
             pool.spawn_n(self.reconcile_account_or_log, account, here)
         pool.waitall()
         elapsed = time.time() - begin
         self.logger.info(
-            'autosync-reconciler: pass done in %.2fs: %d checked, %d '
-            'repaired, %d conflicts, %d unreachable, %d sharded, %d errors; '
-            'accounts: %d checked, %d repaired, %d unreachable, %d errors',
+            'autosync-reconciler: pass done in %.2fs: %d checked (%d in '
+            'order by batched reads), %d repaired, %d conflicts, %d '
+            'unreachable, %d sharded, %d errors; accounts: %d checked, %d '
+            'repaired, %d unreachable, %d errors',
             elapsed, *(self.stats.get(k, 0) for k in (
-                'checked', 'repaired', 'conflicts', 'unreachable',
+                'checked', 'batched', 'repaired', 'conflicts', 'unreachable',
                 'sharded', 'errors') + ACCOUNT_COUNTERS))
         return dict(self.stats, elapsed=elapsed)
 

@@ -11,6 +11,7 @@ helpers.py and this one would share one module name.
 
 import concurrent.futures
 import contextlib
+import glob
 import http.client
 import json
 import os
@@ -18,7 +19,7 @@ import subprocess
 import sys
 import time
 import uuid
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 from urllib.parse import quote
 
 import pytest
@@ -341,6 +342,29 @@ def status_reports(pair, where: str, cluster: str = 'a'
     the reports)."""
     code, shown = autosync_status(pair, '--json', where, cluster=cluster)
     return code, json.loads(shown)
+
+
+def log_lines(cluster, server: str, *words: str) -> List[str]:
+    """The lines of ``cluster``'s ``server`` logs (every node's, every
+    proxy's) that hold all of ``words``."""
+    found = []
+    for path in sorted(glob.glob(os.path.join(cluster.log_dir,
+                                              server + '*.log'))):
+        with open(path, errors='replace') as log:
+            found.extend(line for line in log
+                         if all(word in line for word in words))
+    return found
+
+
+def batch_reads(cluster) -> Tuple[int, int, int]:
+    """What ``cluster`` has answered of other sites' batched reads so
+    far: (batched reads its proxies answered, batches its container
+    servers answered, container HEADs other sites signed)."""
+    return (len(log_lines(cluster, 'proxy-server', 'as:peer-batch')),
+            len(log_lines(cluster, 'container-server', '"POST /',
+                          '/0/%s HTTP' % ACCOUNT, '" 200 ')),
+            len(log_lines(cluster, 'proxy-server', 'HEAD /v1/%s/' % ACCOUNT,
+                          ' as:peer')))
 
 
 def behind_autosync(pair, cluster: str, name: str, *change: str) -> None:

@@ -10,6 +10,7 @@ from e2e_helpers import (
     ACCOUNT,
     Sites,
     assert_synced_both_ways,
+    batch_reads,
     behind_autosync,
     fails_with,
     head_container,
@@ -77,6 +78,21 @@ def test_changes_made_while_b_was_down_are_carried_to_b(duo, sites):
     duo.b.sync_once()
     assert a.get_object(created, 'after')[1] == b'reconciled'
     assert head_container(a, created)['x-container-sync-key'] == key
+
+
+def test_a_pass_reads_the_other_site_in_batches(duo, sites):
+    """Containers in order are read at B by batched reads, which B's
+    container servers answer from their DBs (container_records.py): no
+    signed HEAD of any container, and nothing repaired."""
+    for _ in range(3):
+        new_container(sites)
+    before = batch_reads(duo.b)
+    printed = duo.run('reconcile', 'a')
+    batches, records, heads = (
+        now - then for now, then in zip(batch_reads(duo.b), before))
+    assert batches >= 1 and records >= batches, (batches, records)
+    assert heads == 0, printed
+    assert ' 0 repaired, 0 conflicts, 0 unreachable' in printed, printed
 
 
 def test_broken_ring_is_reported_then_repaired_in_one_pass(duo, sites):

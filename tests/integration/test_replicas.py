@@ -22,6 +22,7 @@ from e2e_helpers import (
     ACCOUNT,
     Sites,
     assert_synced_both_ways,
+    batch_reads,
     head_container,
     pair_of_its_own,
     unique,
@@ -89,9 +90,16 @@ def test_a_container_is_on_three_container_servers(duo, many):
 
 
 def test_one_pass_at_each_site_checks_each_container_once(duo, many):
-    for cluster in duo.clusters:
+    for cluster, other in zip(duo.clusters, duo.clusters[::-1]):
         logs = Logs(duo, cluster.name)
+        before = batch_reads(other)
         printed = duo.run('reconcile', cluster.name)
+        # The other site was read in batches, each answered by its
+        # container servers (a container's first primary): no HEADs.
+        batches, records, heads = (
+            now - then for now, then in zip(batch_reads(other), before))
+        assert batches >= NODES and records >= batches, (batches, records)
+        assert heads == 0, printed
         figures = checked(logs.since())
         assert len(figures) == NODES, logs.since()
         assert sum(figures) == len(every_container_at(duo, cluster)) >= \

@@ -223,10 +223,12 @@ class FakeSwift(object):
 
     def _timestamps(self, path):
         zero = Timestamp(0).internal
+        # A container server tells its DB's sharding state with them.
         return {'X-Backend-PUT-Timestamp':
                 self.put_timestamps.get(path, zero),
                 'X-Backend-DELETE-Timestamp':
-                self.delete_timestamps.get(path, zero)}
+                self.delete_timestamps.get(path, zero),
+                'X-Backend-Sharding-State': 'unsharded'}
 
     @staticmethod
     def _metadata(req):
