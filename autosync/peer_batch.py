@@ -9,10 +9,14 @@ container names (``protocol.batch_names_value``, signed with the rest).
 It is answered 200 with a JSON body::
 
     {"containers": {"<name>": {"status": 204,
-                               "headers": {"<lower-case name>": "..."}}}}
+                               "headers": {"<lower-case name>": "..."}}},
+     "servers_asked": 3,
+     "servers_unanswered": ["<ip>:<port>/<device>: answered 400"]}
 
 one entry per name, the headers those a signed HEAD of the container
-would answer with (``state.py``), WSGI strings as HTTP carries them.
+would answer with (``state.py``), WSGI strings as HTTP carries them;
+and how many container servers were asked, and which gave no records
+and why (``autosync verify`` shows them).
 They are read from the container servers, as a HEAD reads them, but in
 one request to each server for all the names it holds
 (``container_records.py``, a filter in the container servers'
@@ -31,7 +35,7 @@ container instead.
 
 import json
 import time
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Set, Tuple
 
 from eventlet import GreenPile
 from swift.common.bufferedhttp import http_connect
@@ -82,6 +86,13 @@ def shown_headers(headers: Dict[str, str]) -> Dict[str, str]:
 
 class PeerBatch(PeerChange):
 
+    def __init__(self, *args):
+        super().__init__(*args)
+        # The container servers asked, and why each that gave no
+        # records gave none.
+        self.asked: Set[Node] = set()
+        self.unanswered: Dict[Node, str] = {}
+
     def respond(self) -> Response:
         refusal = self.accept('as:peer-batch')
         if refusal:
@@ -99,7 +110,11 @@ class PeerBatch(PeerChange):
             return self.refuse(HTTPBadRequest, 'as:bad-batch',
                                '%s: more than %d names' % (
                                    BATCH_READ_HEADER, MAX_NAMES))
-        body = {'containers': self.read_all(names)}
+        body = {'containers': self.read_all(names),
+                'servers_asked': len(self.asked),
+                'servers_unanswered': sorted(
+                    '%s:%s/%s: %s' % (node + (why,))
+                    for node, why in self.unanswered.items())}
         return Response(status=200, request=self.req,
                         content_type='application/json',
                         body=json.dumps(body).encode('ascii'))
@@ -129,7 +144,10 @@ class PeerBatch(PeerChange):
             pile = GreenPile(len(asks))
             for node, asked in asks.items():
                 pile.spawn(self.ask, node, asked, left)
-            for records in pile:
+            for node, (records, why) in zip(asks, pile):
+                self.asked.add(node)
+                if why:
+                    self.unanswered[node] = why
                 entries.update(
                     (name, {'status': 204,
                             'headers': shown_headers(record['headers'])})
@@ -137,11 +155,11 @@ class PeerBatch(PeerChange):
         return {name: entries.get(name, UNKNOWN) for name in names}
 
     def ask(self, node: Node, asked: List[Tuple[int, str]],
-            within: float) -> Dict[str, dict]:
+            within: float) -> Tuple[Dict[str, dict], str]:
         """The records of ``asked`` ((partition, name) pairs) that one
-        container server answers 204, well formed; {} when it gives none
-        (down, slow, no filter) within ``within`` seconds, connecting
-        included."""
+        container server answers 204, well formed, and '' ; or {} and
+        why it gave none (down, slow, no filter) within ``within``
+        seconds, connecting included."""
         ip, port, device = node
         body = json.dumps(asked).encode('utf-8')
         try:
@@ -161,18 +179,19 @@ class PeerBatch(PeerChange):
                     'autosync: container server %s:%s/%s answered %s to '
                     'a batched read: is autosync_records in its pipeline '
                     '(README)?', ip, port, device, resp.status)
-                return {}
+                return {}, 'answered %s' % resp.status
             records = json.loads(answer)
         except (Exception, Timeout) as err:
+            why = str(err) or type(err).__name__
             self.filt.logger.warning(
                 'autosync: container server %s:%s/%s: batched read '
-                'failed: %s', ip, port, device, err or type(err).__name__)
-            return {}
+                'failed: %s', ip, port, device, why)
+            return {}, why
         if not isinstance(records, dict):
-            return {}
+            return {}, 'answered 200 with no records'
         return {name: record for name, record in records.items()
                 if isinstance(record, dict) and record.get('status') == 204
-                and isinstance(record.get('headers'), dict)}
+                and isinstance(record.get('headers'), dict)}, ''
 
     def trans_id(self) -> str:
         return self.env.get('swift.trans_id', '')

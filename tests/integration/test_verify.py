@@ -20,8 +20,8 @@ use = egg:swift-autosync#placement
 sites = %s
 """ % realm_sites('ab')
 # Per site: endpoint, version, placement, pipeline; for B, keys and
-# clock too.
-CHECKS = 10
+# clock and records too.
+CHECKS = 11
 
 duo = pair_of_its_own(placement_conf=PLACEMENT)
 
@@ -75,6 +75,10 @@ def test_verify_passes_on_a_healthy_pair(duo):
     assert '✓ //autosync/b placement: //autosync/a, //autosync/b, the ' \
         'same placement filter rules' in lines
     assert '✓ //autosync/b pipeline: autosync after tempauth' in lines
+    # B's container server (one: a one-replica pair) answered A's
+    # batched read of a container nobody has: its filter is there.
+    assert '✓ //autosync/b records: its container servers answer ' \
+        'batched reads (1 asked)' in lines
 
 
 def test_verify_names_another_realm_key_at_b(duo):
@@ -86,14 +90,18 @@ def test_verify_names_another_realm_key_at_b(duo):
         done = verify_at_a(duo)
     assert done.returncode == 1, done.stdout + done.stderr
     failed = failed_lines(done)
-    assert len(failed) == 1, done.stdout
+    assert len(failed) == 2, done.stdout
     assert failed[0].startswith(
         "✗ //autosync/b keys: it does not verify this site's signature "
         "(401 "), failed
     assert failed[0].endswith(
         'make the key of realm AUTOSYNC in container-sync-realms.conf the '
         'same at every site'), failed
-    assert done.stdout.splitlines()[-1] == '1 of %d checks failed' % CHECKS
+    # The batched read is refused too: its check says so, unchecked.
+    assert failed[1].startswith(
+        '✗ //autosync/b records: not checked: it refused the batched '
+        'read (401 '), failed
+    assert done.stdout.splitlines()[-1] == '2 of %d checks failed' % CHECKS
 
 
 def test_verify_names_a_key_b_takes_but_does_not_sign_with(duo):

@@ -23,11 +23,14 @@
 import collections
 import email.utils
 import hashlib
+import io
 import json
 import math
 import os
 import tempfile
 import threading
+import zlib
+from urllib.parse import quote
 
 import eventlet
 import eventlet.wsgi
@@ -39,10 +42,16 @@ from swift.common.middleware.gatekeeper import (
 )
 from swift.common.request_helpers import remove_items
 from swift.common.swob import Request, Response, wsgi_to_str
-from swift.common.utils import Timestamp, hash_path, split_path
-from swift.container.backend import ContainerBroker
+from swift.common.utils import (
+    Timestamp,
+    hash_path,
+    split_path,
+    storage_directory,
+)
+from swift.container.backend import DATADIR, ContainerBroker
+from swift.container.server import ContainerController
 
-from autosync import config
+from autosync import config, container_records
 from autosync.clusters import acting_as_owner
 from autosync.middleware import Autosync
 from autosync.placement import quoted_path
@@ -483,3 +492,92 @@ def container_db(devices, headers, device='sda'):
     broker.update_metadata({header: (value, now)
                             for header, value in headers.items()})
     return broker
+
+
+# -- container servers behind autosync's records filter --
+
+def part_of(name):
+    """The partition the fake ring gives ``name``: not 0, which the
+    request to a server names, so a wrong one is not found."""
+    return 1 + zlib.crc32(name.encode('utf-8')) % 7
+
+
+class FakeRing(object):
+    """A container ring: a name's primary nodes as ``placed`` has them,
+    else ``nodes``."""
+
+    def __init__(self, nodes, placed=None, account=None):
+        self.nodes = nodes
+        self.placed = placed or {}
+        self.account = account or ACCOUNT_NAME
+
+    def get_nodes(self, account, container):
+        assert account == self.account
+        return part_of(container), [
+            dict(node) for node in self.placed.get(container, self.nodes)]
+
+
+class ContainerServer(object):
+    """Swift's container server on 127.0.0.1 over a devices dir of its
+    own (sda), behind the records filter unless ``records`` is False.
+    ``requests``: (method, path, names asked) of each request it was
+    sent; ``delay``: seconds before it answers."""
+
+    def __init__(self, devices, records=True):
+        self.devices = str(devices)
+        os.makedirs(os.path.join(self.devices, 'sda'))
+        conf = {'devices': self.devices, 'mount_check': 'false',
+                'log_requests': 'false'}
+        self.server = ContainerController(conf)
+        self.app = container_records.filter_factory({}, **conf)(
+            self.server) if records else self.server
+        self.requests = []
+        self.delay = 0
+        self.sock = eventlet.listen(('127.0.0.1', 0))
+        self.node = {'ip': '127.0.0.1', 'device': 'sda',
+                     'port': self.sock.getsockname()[1]}
+        self.pool = eventlet.GreenPool()
+        self.log = open(os.devnull, 'w')
+        self.thread = eventlet.spawn(
+            eventlet.wsgi.server, self.sock, self._wsgi, log=self.log,
+            log_output=False, custom_pool=self.pool)
+
+    def _wsgi(self, env, start_response):
+        body = env['wsgi.input'].read()
+        self.requests.append((env['REQUEST_METHOD'], env['PATH_INFO'],
+                              [name for _, name in json.loads(body)]))
+        env['wsgi.input'] = io.BytesIO(body)
+        if self.delay:
+            eventlet.sleep(self.delay)
+        return self.app(env, start_response)
+
+    @property
+    def asked(self):
+        return [names for _, _, names in self.requests]
+
+    def make(self, name, headers=None):
+        """AUTH_test/<name>'s DB in its partition here."""
+        hashed = hash_path(ACCOUNT_NAME, name)
+        where = os.path.join(self.devices, 'sda', storage_directory(
+            DATADIR, part_of(name), hashed))
+        os.makedirs(where)
+        broker = ContainerBroker(os.path.join(where, hashed + '.db'),
+                                 account=ACCOUNT_NAME, container=name)
+        broker.initialize(Timestamp.now().internal, 0)
+        now = Timestamp.now().internal
+        broker.update_metadata({header: (value, now) for header, value
+                                in (headers or {}).items()})
+        return broker
+
+    def head(self, name):
+        """What this container server answers a HEAD of ``name``."""
+        return Request.blank('/sda/%d/%s/%s' % (
+            part_of(name), ACCOUNT_NAME, quote(name)),
+            method='HEAD').get_response(self.server)
+
+    def stop(self):
+        self.thread.kill()
+        for thread in list(self.pool.coroutines_running):
+            thread.kill()
+        self.sock.close()
+        self.log.close()

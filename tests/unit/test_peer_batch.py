@@ -6,22 +6,15 @@ batch_read.parse_answer)."""
 
 import dataclasses
 import http.client
-import io
 import json
-import os
 import time
-import zlib
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
-import eventlet
-import eventlet.wsgi
 import pytest
-from swift.common.swob import Request, str_to_wsgi
-from swift.common.utils import Timestamp, hash_path, storage_directory
-from swift.container.backend import DATADIR, ContainerBroker
-from swift.container.server import ContainerController
+from swift.common.swob import str_to_wsgi
+from swift.common.utils import Timestamp
 
-from autosync import container_records, middleware, peer_batch
+from autosync import middleware, peer_batch
 from autosync.clusters import PeerCluster
 from autosync.directory import SiteDirectory
 from autosync.peer_batch import shown_headers
@@ -37,7 +30,9 @@ from helpers import (
     PLACEMENT,
     SYNC_KEY,
     VERSION,
+    ContainerServer,
     FakeLogger,
+    FakeRing,
 )
 
 NON_ASCII = 'comma, and ü'
@@ -56,91 +51,6 @@ HEADERS = {
     'X-Container-Sysmeta-Other': 'not for other sites',
 }
 
-
-def part_of(name):
-    """The partition the fake ring gives ``name``: not 0, which the
-    request to a server names, so a wrong one is not found."""
-    return 1 + zlib.crc32(name.encode('utf-8')) % 7
-
-
-class FakeRing(object):
-    """A container ring: a name's primary nodes as ``placed`` has them,
-    else ``nodes``."""
-
-    def __init__(self, nodes, placed=None):
-        self.nodes = nodes
-        self.placed = placed or {}
-
-    def get_nodes(self, account, container):
-        assert account == ACCOUNT_NAME
-        return part_of(container), [
-            dict(node) for node in self.placed.get(container, self.nodes)]
-
-
-class ContainerServer(object):
-    """Swift's container server on 127.0.0.1 over a devices dir of its
-    own (sda), behind the records filter unless ``records`` is False.
-    ``requests``: (method, path, names asked) of each request it was
-    sent; ``delay``: seconds before it answers."""
-
-    def __init__(self, devices, records=True):
-        self.devices = str(devices)
-        os.makedirs(os.path.join(self.devices, 'sda'))
-        conf = {'devices': self.devices, 'mount_check': 'false',
-                'log_requests': 'false'}
-        self.server = ContainerController(conf)
-        self.app = container_records.filter_factory({}, **conf)(
-            self.server) if records else self.server
-        self.requests = []
-        self.delay = 0
-        self.sock = eventlet.listen(('127.0.0.1', 0))
-        self.node = {'ip': '127.0.0.1', 'device': 'sda',
-                     'port': self.sock.getsockname()[1]}
-        self.pool = eventlet.GreenPool()
-        self.log = open(os.devnull, 'w')
-        self.thread = eventlet.spawn(
-            eventlet.wsgi.server, self.sock, self._wsgi, log=self.log,
-            log_output=False, custom_pool=self.pool)
-
-    def _wsgi(self, env, start_response):
-        body = env['wsgi.input'].read()
-        self.requests.append((env['REQUEST_METHOD'], env['PATH_INFO'],
-                              [name for _, name in json.loads(body)]))
-        env['wsgi.input'] = io.BytesIO(body)
-        if self.delay:
-            eventlet.sleep(self.delay)
-        return self.app(env, start_response)
-
-    @property
-    def asked(self):
-        return [names for _, _, names in self.requests]
-
-    def make(self, name, headers=None):
-        """AUTH_test/<name>'s DB in its partition here."""
-        hashed = hash_path(ACCOUNT_NAME, name)
-        where = os.path.join(self.devices, 'sda', storage_directory(
-            DATADIR, part_of(name), hashed))
-        os.makedirs(where)
-        broker = ContainerBroker(os.path.join(where, hashed + '.db'),
-                                 account=ACCOUNT_NAME, container=name)
-        broker.initialize(Timestamp.now().internal, 0)
-        now = Timestamp.now().internal
-        broker.update_metadata({header: (value, now) for header, value
-                                in (headers or {}).items()})
-        return broker
-
-    def head(self, name):
-        """What this container server answers a HEAD of ``name``."""
-        return Request.blank('/sda/%d/%s/%s' % (
-            part_of(name), ACCOUNT_NAME, quote(name)),
-            method='HEAD').get_response(self.server)
-
-    def stop(self):
-        self.thread.kill()
-        for thread in list(self.pool.coroutines_running):
-            thread.kill()
-        self.sock.close()
-        self.log.close()
 
 
 @pytest.fixture
@@ -517,3 +427,25 @@ def test_batch_states_are_the_readers_states_of_each_name(pair, servers):
         parse_site(b.url).name}
     assert isinstance(states['c'], ContainerState)
     assert states['c'].exists and not states['never'].reachable
+
+
+def test_answer_names_the_servers_that_gave_no_records(
+        pair, servers, dead_node):
+    """What ``autosync verify`` shows: how many servers were asked, and
+    which gave nothing and why; one that answered 404 for every name
+    gave records."""
+    a, b = pair
+    plain, x = servers(records=False), servers()
+    b.app.container_ring = FakeRing([x.node], placed={
+        'c': [plain.node], 'd': [dead_node]})
+    status, body = raw_batch(b, signed_headers(a, b, ['c', 'd', 'never']))
+    assert status == 200
+    answer = json.loads(body)
+    assert answer['servers_asked'] == 3
+    plain_line = '127.0.0.1:%d/sda: answered 400' % plain.node['port']
+    dead_prefix = '127.0.0.1:%d/sda: ' % dead_node['port']
+    unanswered = answer['servers_unanswered']
+    assert len(unanswered) == 2 and plain_line in unanswered, unanswered
+    [dead_line] = [line for line in unanswered if line != plain_line]
+    assert dead_line.startswith(dead_prefix)
+    assert len(dead_line) > len(dead_prefix)  # why: the connect error

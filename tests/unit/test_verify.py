@@ -26,7 +26,15 @@ from autosync.signing import SignatureError, check_proof, prove
 from autosync.verdict import SiteAnswer
 from autosync.verify import Check, Expected, Facts
 
-from helpers import REALM, REALM_KEY, FakeLogger, FakeSwift, PeerSite
+from helpers import (
+    REALM,
+    REALM_KEY,
+    ContainerServer,
+    FakeLogger,
+    FakeRing,
+    FakeSwift,
+    PeerSite,
+)
 
 A, B, C = '//r1/a', '//r1/b', '//r1/c'
 SITE_A, SITE_B = parse_site(A), parse_site(B)
@@ -344,10 +352,13 @@ class InfoSwift(FakeSwift):
 
 
 class Realm(object):
-    """Sites a and b on loopback, each with its own realms conf."""
+    """Sites a and b on loopback, each with its own realms conf; B's
+    container ring names a container server on loopback, behind the
+    records filter unless ``records`` is False."""
 
-    def __init__(self, realms_conf):
+    def __init__(self, realms_conf, devices, records=True):
         self.realms_conf = realms_conf
+        self.container_server = ContainerServer(devices, records=records)
         self.sites = {}
         for name in 'ab':
             site = PeerSite()
@@ -375,6 +386,8 @@ class Realm(object):
         at_a = self.conf()
         self.serve('a', at_a)
         self.serve('b', self.conf(**b_keys) if b_keys else at_a)
+        self.sites['b'].app.container_ring = FakeRing(
+            [self.container_server.node], account=verify.VERIFY_ACCOUNT)
         cfg = config.parse({'autosync_my_cluster': '//%s/a' % REALM,
                             'autosync_placement': self.placement,
                             'swift_dir': at_a.swift_dir,
@@ -385,11 +398,12 @@ class Realm(object):
     def stop(self):
         for site in self.sites.values():
             site.stop()
+        self.container_server.stop()
 
 
 @pytest.fixture
-def realm(realms_conf):
-    made = Realm(realms_conf)
+def realm(realms_conf, tmp_path):
+    made = Realm(realms_conf, tmp_path)
     yield made
     made.stop()
 
@@ -401,25 +415,51 @@ def failed(checks):
 def test_sites_with_one_key_pass_every_check(realm):
     checks = realm.verify_at_a()
     assert failed(checks) == []
-    assert [(c.site, c.name) for c in checks][-2:] == [
-        ('//%s/b' % REALM, 'keys'), ('//%s/b' % REALM, 'clock')]
+    assert [(c.site, c.name) for c in checks][-3:] == [
+        ('//%s/b' % REALM, 'keys'), ('//%s/b' % REALM, 'clock'),
+        ('//%s/b' % REALM, 'records')]
+    assert checks[-1].detail == ('its container servers answer batched '
+                                 'reads (1 asked)')
+
+
+def test_a_container_server_without_the_filter_fails_the_records(
+        realms_conf, tmp_path):
+    """B's container server is Swift's alone: it answers the batched
+    read 400, named in the check with what to do."""
+    realm = Realm(realms_conf, tmp_path, records=False)
+    try:
+        checks = realm.verify_at_a()
+    finally:
+        realm.stop()
+    assert failed(checks) == [('//%s/b' % REALM, 'records')]
+    detail = checks[-1].detail
+    assert detail.startswith('1 of 1 container servers gave no records '
+                             '(127.0.0.1:%d/sda: answered 400)' %
+                             realm.container_server.node['port'])
+    assert 'add autosync_records to their pipeline' in detail
 
 
 def test_another_key_at_b_fails_its_keys_only(realm):
     checks = realm.verify_at_a(key='another')
-    assert failed(checks) == [('//%s/b' % REALM, 'keys')]
+    assert failed(checks) == [('//%s/b' % REALM, 'keys'),
+                              ('//%s/b' % REALM, 'records')]
+    assert checks[-1].detail.startswith('not checked: it refused the '
+                                        'batched read (401 ')
 
 
 def test_b_signing_with_a_key_a_lacks_fails_its_keys_only(realm):
     checks = realm.verify_at_a(key='another', key2=REALM_KEY)
     assert failed(checks) == [('//%s/b' % REALM, 'keys')]
-    assert "but this site does not verify its own" in checks[-2].detail
+    assert "but this site does not verify its own" in checks[-3].detail
 
 
 def test_the_challenge_is_answered_by_autosync_alone(realm):
     realm.verify_at_a()
     reached = [call[1] for call in realm.sites['b'].swift.calls]
     assert reached == ['/info']
+    # The batched read went to the container server only.
+    assert [method for method, _, _ in
+            realm.container_server.requests] == ['POST']
 
 
 @pytest.mark.parametrize('signature, status', [
