@@ -3,11 +3,12 @@ request, for another site's reconciler (``peer_batch.py`` asks it).
 
 A reconciler pass reads every container it checks at every other site.
 One signed HEAD per container through the other site's proxy, on a
-connection of its own, cost four times a container-sync pass over the
-same DBs. With this filter in the container servers' pipeline, that
-site's proxy asks each container server once for all the containers it
-holds of a batch, and the server reads each from its DB as its HEAD
-would (``swift/container/server.py``): the same headers, no request per
+connection of its own, cost four to nine times a container-sync pass
+over the same DBs (README, "Reconciler passes"). With this filter in
+the container servers' pipeline, that site's proxy asks each container
+server once for all the containers it holds of a batch, and the server
+reads each from its DB as its HEAD would
+(``swift/container/server.py``): the same headers, no request per
 container. Put it before the container server::
 
     [pipeline:main]
