@@ -43,7 +43,10 @@ import os
 
 from eventlet import sleep
 from swift.common.constraints import check_drive
-from swift.common.request_helpers import split_and_validate_path
+from swift.common.request_helpers import (
+    is_sys_or_user_meta,
+    split_and_validate_path,
+)
 from swift.common.swob import (
     HTTPBadRequest,
     HTTPException,
@@ -61,7 +64,13 @@ from swift.common.utils import (
 from swift.container.backend import DATADIR, ContainerBroker
 from swift.container.server import gen_resp_headers
 
-from autosync.protocol import RECORDS_HEADER
+from autosync.protocol import (
+    ACL_HEADERS,
+    RECORDS_ENV_KEY,
+    SYNC_KEY,
+    SYNC_TO,
+    VERSIONS_LOCATION,
+)
 
 # The most containers one request may name: a bound on one request's
 # work (the proxy sends peer_batch.MAX_NAMES at most).
@@ -69,10 +78,7 @@ MAX_CONTAINERS = 1000
 # The metadata a container HEAD shows beside user and system metadata
 # (the container server's save_headers; versioned_writes' legacy header
 # too where its allow_versions is on, so this filter's too).
-SAVED_HEADERS = ('x-container-read', 'x-container-write',
-                 'x-container-sync-key', 'x-container-sync-to')
-VERSIONS_HEADER = 'x-versions-location'
-META_PREFIXES = ('x-container-meta-', 'x-container-sysmeta-')
+SAVED_HEADERS = ACL_HEADERS + (SYNC_KEY.lower(), SYNC_TO.lower())
 
 
 def parse_asked(body: bytes):
@@ -99,13 +105,13 @@ class ContainerRecords(object):
         self.root = conf.get('devices', '/srv/node')
         self.mount_check = config_true_value(conf.get('mount_check', 'true'))
         self.saved = SAVED_HEADERS + (
-            (VERSIONS_HEADER,) if config_true_value(
+            (VERSIONS_LOCATION.lower(),) if config_true_value(
                 conf.get('allow_versions', 'false')) else ())
         self.logger = get_logger(conf, log_route='autosync_records')
 
     def __call__(self, env, start_response):
-        if env.get('HTTP_' + RECORDS_HEADER.upper().replace('-', '_')) \
-                != '1' or env['REQUEST_METHOD'] != 'POST':
+        if env.get(RECORDS_ENV_KEY) != '1' or \
+                env['REQUEST_METHOD'] != 'POST':
             return self.app(env, start_response)
         return self.answer(Request(env))(env, start_response)
 
@@ -161,7 +167,7 @@ class ContainerRecords(object):
             (str_to_wsgi(name), str_to_wsgi(value))
             for name, (value, _) in metadata.items()
             if value != '' and (name.lower() in self.saved or
-                                name.lower().startswith(META_PREFIXES)))
+                                is_sys_or_user_meta('container', name)))
         return {'status': 204, 'headers': headers}
 
 

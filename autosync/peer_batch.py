@@ -45,8 +45,12 @@ from swift.common.utils import Timeout
 
 from autosync.peer_change import PeerChange
 from autosync.protocol import (
+    BACKEND_PREFIX,
     BATCH_READ_HEADER,
     RECORDS_HEADER,
+    SYSMETA_PREFIXES,
+    VERSIONS_ENABLED,
+    VERSIONS_ENABLED_SYSMETA,
     parse_batch_names,
 )
 from autosync.state import VERSIONING_NAMES, exposed_headers
@@ -58,11 +62,6 @@ MAX_NAMES = 1000
 # time every container server's answer must come within, so that the
 # answer reaches the reader before its own node_timeout.
 ANSWER_WITHIN = 0.5
-SYSMETA_PREFIX = 'x-container-sysmeta-'
-BACKEND_PREFIX = 'x-backend-'
-# object_versioning's sysmeta, which its filter shows a client as
-# X-Versions-Enabled.
-VERSIONS_ENABLED_SYSMETA = SYSMETA_PREFIX + 'versions-enabled'
 UNKNOWN = {'status': 0, 'headers': {}}
 
 Node = Tuple[str, int, str]  # (ip, port, device)
@@ -75,10 +74,11 @@ def shown_headers(headers: Dict[str, str]) -> Dict[str, str]:
     X-Autosync-* names for what it hides."""
     headers = {name.lower(): value for name, value in headers.items()}
     shown = {name: value for name, value in headers.items()
-             if not name.startswith((BACKEND_PREFIX, SYSMETA_PREFIX)) or
-             name in VERSIONING_NAMES}
-    if VERSIONS_ENABLED_SYSMETA in headers:
-        shown['x-versions-enabled'] = headers[VERSIONS_ENABLED_SYSMETA]
+             if not name.startswith((BACKEND_PREFIX,) + SYSMETA_PREFIXES)
+             or name in VERSIONING_NAMES}
+    enabled = headers.get(VERSIONS_ENABLED_SYSMETA.lower())
+    if enabled is not None:
+        shown[VERSIONS_ENABLED.lower()] = enabled
     shown.update((name.lower(), value)
                  for name, value in exposed_headers(headers.items()))
     return shown

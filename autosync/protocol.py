@@ -65,6 +65,7 @@ BATCH_READ_ENV_KEY = 'HTTP_X_AUTOSYNC_BATCH_READ'
 # A proxy asking its container server for many containers' records at
 # once (backend only, ``container_records.py``).
 RECORDS_HEADER = 'X-Autosync-Records'
+RECORDS_ENV_KEY = 'HTTP_X_AUTOSYNC_RECORDS'
 # Swift's catch_errors appends this to the transaction id it makes, so a
 # change can be followed from the origin's log to every other site's.
 TRANS_ID_EXTRA_HEADER = 'X-Trans-Id-Extra'
@@ -133,6 +134,9 @@ HISTORY_LOCATION = 'X-History-Location'
 REMOVE_VERSIONS_LOCATION = 'X-Remove-Versions-Location'
 REMOVE_HISTORY_LOCATION = 'X-Remove-History-Location'
 VERSIONS_ENABLED = 'X-Versions-Enabled'
+# object_versioning's record of it, which its filter shows a client as
+# X-Versions-Enabled.
+VERSIONS_ENABLED_SYSMETA = 'X-Container-Sysmeta-Versions-Enabled'
 # The proxy's swift_owner_headers when its configuration does not set
 # them (swift/proxy/server.py).
 DEFAULT_OWNER_HEADERS = (

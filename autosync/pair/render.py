@@ -66,6 +66,7 @@ PIPELINE_AFTER_AUTOSYNC = (
 # the pair's users rarely wait for: Swift's default interval, 300 s.
 CONTAINER_UPDATER_INTERVAL = 300.0
 
+
 def proxy_url(settings: Settings, cluster: str) -> str:
     return 'http://127.0.0.1:%d' % settings.port(cluster, 'proxy')
 
