@@ -241,15 +241,19 @@ class PeerCluster(object):
         return from_headers(self.site.name, answer.status, answer.headers,
                             detail)
 
-    def read_batch(self, account: str, names: Sequence[str]
-                   ) -> BatchAnswer:
-        """The state of each of ``names`` there, by one signed read
-        (``batch_read.py``; ``limit=0``: an older autosync answers an
-        empty listing)."""
-        answer, _ = self._send(
+    def send_batch(self, account: str, names: Sequence[str]):
+        """One signed batched read of ``names`` there (``batch_read.py``;
+        ``limit=0``: an older autosync answers an empty listing): (its
+        answer, body whole, or None; why none)."""
+        return self._send(
             'GET', account, None,
             {BATCH_READ_HEADER: batch_names_value(names)}, 'limit=0',
             whole_body=True)
+
+    def read_batch(self, account: str, names: Sequence[str]
+                   ) -> BatchAnswer:
+        """The state of each of ``names`` there, by ``send_batch``."""
+        answer, _ = self.send_batch(account, names)
         if answer is None:
             return BatchAnswer(None)
         return parse_answer(self.site.name, answer.status, answer.body,

@@ -71,6 +71,7 @@ from urllib.parse import urlsplit, urlunsplit
 from eventlet import GreenPile
 
 from autosync import __version__
+from autosync.clusters import PeerCluster
 from autosync.config import AutosyncConfig
 from autosync.directory import SiteDirectory
 from autosync.peers import PeerRequest, send
@@ -81,12 +82,7 @@ from autosync.placement import (
     parse_placement,
     parse_site,
 )
-from autosync.protocol import (
-    BATCH_READ_HEADER,
-    VERIFY_CHALLENGE_HEADER,
-    VERIFY_PROOF_HEADER,
-    batch_names_value,
-)
+from autosync.protocol import VERIFY_CHALLENGE_HEADER, VERIFY_PROOF_HEADER
 from autosync.signing import NONCE_BYTES, SignatureError, check_proof
 from autosync.status import shown
 from autosync.verdict import SiteAnswer
@@ -529,13 +525,10 @@ class Verifier(object):
         """A batched read of a container no site holds: the site asks
         each of its primary container servers in turn."""
         name = 'autosync-verify-%s' % secrets.token_hex(NONCE_BYTES)
-        try:
-            request = self.directory.signed_request(
-                self.cfg.my_cluster, facts.site, 'GET', VERIFY_ACCOUNT,
-                None, {BATCH_READ_HEADER: batch_names_value([name])},
-                'limit=0')
-        except PlacementError as err:
-            return replace(facts, error=str(err))
-        return replace(facts, batch=send(
-            request, self.cfg.conn_timeout, self.cfg.node_timeout,
-            self.logger, whole_body=True))
+        answer, why = PeerCluster(
+            self.cfg.my_cluster, facts.site, self.directory,
+            self.cfg.conn_timeout, self.cfg.node_timeout,
+            self.logger).send_batch(VERIFY_ACCOUNT, [name])
+        if answer is None:
+            return replace(facts, error=why)
+        return replace(facts, batch=answer)
