@@ -478,19 +478,20 @@ class RealmsConf(object):
                                    FakeLogger())
 
 
-def container_db(devices, headers, device='sda'):
-    """The DB of AUTH_test/c on ``device`` as a container server keeps it,
-    holding ``headers`` as its metadata."""
-    name = hash_path('AUTH_test', 'c')
-    where = os.path.join(str(devices), device, 'containers', '0',
-                         name[-3:], name)
+def container_db(devices, headers=None, device='sda', name='c', part=0):
+    """The DB of AUTH_test/<name> on ``device``, in partition ``part``,
+    where a container server keeps it, holding ``headers`` as its
+    metadata."""
+    hashed = hash_path(ACCOUNT_NAME, name)
+    where = os.path.join(str(devices), device,
+                         storage_directory(DATADIR, part, hashed))
     os.makedirs(where)
-    broker = ContainerBroker(os.path.join(where, name + '.db'),
-                             account='AUTH_test', container='c')
+    broker = ContainerBroker(os.path.join(where, hashed + '.db'),
+                             account=ACCOUNT_NAME, container=name)
     broker.initialize(Timestamp.now().internal, 0)
     now = Timestamp.now().internal
     broker.update_metadata({header: (value, now)
-                            for header, value in headers.items()})
+                            for header, value in (headers or {}).items()})
     return broker
 
 
@@ -557,17 +558,8 @@ class ContainerServer(object):
 
     def make(self, name, headers=None):
         """AUTH_test/<name>'s DB in its partition here."""
-        hashed = hash_path(ACCOUNT_NAME, name)
-        where = os.path.join(self.devices, 'sda', storage_directory(
-            DATADIR, part_of(name), hashed))
-        os.makedirs(where)
-        broker = ContainerBroker(os.path.join(where, hashed + '.db'),
-                                 account=ACCOUNT_NAME, container=name)
-        broker.initialize(Timestamp.now().internal, 0)
-        now = Timestamp.now().internal
-        broker.update_metadata({header: (value, now) for header, value
-                                in (headers or {}).items()})
-        return broker
+        return container_db(self.devices, headers, name=name,
+                            part=part_of(name))
 
     def head(self, name):
         """What this container server answers a HEAD of ``name``."""

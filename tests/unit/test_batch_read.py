@@ -2,13 +2,10 @@
 of containers read at each other site in one signed request, as a
 pre-check; anything to repair is read again, container by container."""
 
-import os
 from unittest import mock
 
 import pytest
 from swift.common.swob import Request
-from swift.common.utils import Timestamp, hash_path
-from swift.container.backend import ContainerBroker
 
 from autosync import batch_read, middleware, peer_batch
 from autosync.batch_read import Batches, parse_answer
@@ -23,6 +20,7 @@ from helpers import (
     FakeLogger,
     InternalClientShim,
     client_request,
+    container_db,
 )
 
 NAMES = ('c1', 'c2', 'c3')
@@ -36,20 +34,6 @@ class OneNodeRing(object):
 
     def get_nodes(self, account, container=None):
         return 0, [self.node]
-
-
-def container_db(devices, name, headers):
-    """The DB of AUTH_test/<name> here, holding ``headers``."""
-    hashed = hash_path('AUTH_test', name)
-    where = os.path.join(str(devices), 'sda', 'containers', '0',
-                         hashed[-3:], hashed)
-    os.makedirs(where)
-    broker = ContainerBroker(os.path.join(where, hashed + '.db'),
-                             account='AUTH_test', container=name)
-    broker.initialize(Timestamp.now().internal, 0)
-    now = Timestamp.now().internal
-    broker.update_metadata({header: (value, now)
-                            for header, value in headers.items()})
 
 
 # Names whose record B's container servers give as stale (a test sets
@@ -89,7 +73,8 @@ def made(sites, tmp_path):
     for name in NAMES:
         client_request(ACCOUNT + '/' + name, headers={
             'X-Container-Meta-Colour': 'blue'}).get_response(a.app)
-        container_db(tmp_path, name, a.swift.store[ACCOUNT + '/' + name])
+        container_db(tmp_path, a.swift.store[ACCOUNT + '/' + name],
+                     name=name)
     for site in (a, b):
         site.swift.calls[:] = []
         site.methods[:] = []

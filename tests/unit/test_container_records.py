@@ -9,14 +9,13 @@ from urllib.parse import quote
 import pytest
 from paste.deploy import loadfilter
 from swift.common.swob import Request, Response, str_to_wsgi
-from swift.common.utils import Timestamp, hash_path, storage_directory
-from swift.container.backend import DATADIR, ContainerBroker
+from swift.common.utils import Timestamp
 from swift.container.server import ContainerController
 
 from autosync import container_records
 from autosync.protocol import RECORDS_HEADER
 
-from helpers import ACCOUNT_NAME, SYNC_KEY, FakeLogger
+from helpers import ACCOUNT_NAME, SYNC_KEY, FakeLogger, container_db
 
 RECORDS_PATH = '/sda/0/' + ACCOUNT_NAME
 NON_ASCII = 'ünï, cöde'
@@ -40,17 +39,7 @@ RESPONSE_ONLY = ('content-type', 'content-length', 'last-modified')
 
 def make_db(devices, name, part=0, headers=None, device='sda'):
     """AUTH_test/<name>'s DB where the container server keeps it."""
-    hashed = hash_path(ACCOUNT_NAME, name)
-    where = os.path.join(str(devices), device,
-                         storage_directory(DATADIR, part, hashed))
-    os.makedirs(where)
-    broker = ContainerBroker(os.path.join(where, hashed + '.db'),
-                             account=ACCOUNT_NAME, container=name)
-    broker.initialize(Timestamp.now().internal, 0)
-    now = Timestamp.now().internal
-    broker.update_metadata({header: (value, now)
-                            for header, value in (headers or {}).items()})
-    return broker
+    return container_db(devices, headers, device, name, part)
 
 
 class NextApp(object):
